@@ -22,7 +22,7 @@ internal static class DataProblemPolicy
                 ? $" ({fatal.Count - 1} more problem{(fatal.Count > 2 ? "s" : "")} found; `crackseg data check --data {root}` lists them all)"
                 : "";
             throw new InputException(
-                $"Data problem in {fatal[0].Path}: {fatal[0].Message}. Fix or remove the file, or set data.on_error=skip to leave such pairs out{more}.");
+                $"Data problem in {fatal[0].Path}: {fatal[0].Message.TrimEnd('.', '!', ' ')}. Fix or remove the file, or set data.on_error=skip to leave such pairs out{more}.");
         }
 
         var excluded = new List<ExcludedFile>();
