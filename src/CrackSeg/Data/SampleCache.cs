@@ -22,8 +22,12 @@ public sealed class SampleCache : IDisposable
     private readonly SampleStore _store;
     private readonly Dictionary<SamplePair, CachedSample> _samples;
 
-    private SampleCache(DatasetIndex index, SampleStore store, Dictionary<SamplePair, CachedSample> samples, TimeSpan decodeTime, int decodedFiles)
+    private readonly HashSet<SamplePair> _failed;
+
+    private SampleCache(DatasetIndex index, SampleStore store, Dictionary<SamplePair, CachedSample> samples, HashSet<SamplePair> failed,
+        TimeSpan decodeTime, int decodedFiles)
     {
+        _failed = failed;
         Index = index;
         _store = store;
         _samples = samples;
@@ -43,6 +47,9 @@ public sealed class SampleCache : IDisposable
     public double DecodedFilesPerSecond => DecodeTime.TotalSeconds > 0 ? DecodedFiles / DecodeTime.TotalSeconds : 0;
 
     public bool Contains(SamplePair pair) => _samples.ContainsKey(pair);
+
+    /// <summary>True for a pair this cache tried to decode and left out (skip mode); it is listed in <see cref="Index"/>.Excluded.</summary>
+    public bool WasExcluded(SamplePair pair) => _failed.Contains(pair);
 
     /// <summary>Crack pixel statistics of one cached mask.</summary>
     public MaskStats MaskStatsOf(SamplePair pair) => Get(pair).Mask;
@@ -92,7 +99,7 @@ public sealed class SampleCache : IDisposable
             int files = 2 * pairs.Count;
             log.Info($"data: decoded {samples.Count} pairs ({Mib(total)}) in {watch.Elapsed.TotalSeconds:0.00} s " +
                      $"({files / Math.Max(watch.Elapsed.TotalSeconds, 1e-9):0} files/s){(store.IsMemoryMapped ? ", memory-mapped" : "")}");
-            return new SampleCache(index.WithoutPairs(failed, warnings), store, samples, watch.Elapsed, files);
+            return new SampleCache(index.WithoutPairs(failed, warnings), store, samples, failed.Select(f => f.Item1).ToHashSet(), watch.Elapsed, files);
         }
         catch
         {
