@@ -87,7 +87,7 @@ public sealed class SegmentationMetricAccumulator : IDisposable
         var fn = targetCount - tp;
         var tn = (tp - predictedCount - targetCount).add_(pixels);
         var rows = stack(new[] { tp, fp, fn, tn }, 1);
-        _counts.add_(rows.sum(0));
+        _counts.add_(rows.sum(dim: 0));
         _perImageCounts.Add(rows.DetachFromDisposeScope());
 
         // One histc over a combined index (image, target class, cell); each index sits at the centre of its
@@ -105,7 +105,7 @@ public sealed class SegmentationMetricAccumulator : IDisposable
         if (KeepsPerImageHistograms)
         {
             var perImage = histogram.reshape(n, 2, cells);
-            _histogram.add_(perImage.sum(0));
+            _histogram.add_(perImage.sum(dim: 0));
             _perImageHistograms.Add(perImage.DetachFromDisposeScope());
         }
         else
