@@ -31,7 +31,29 @@ public static class ProbabilityBins
     public static Tensor Boundaries(int bins, Device device) =>
         tensor(Thresholds(bins)[1..], dtype: ScalarType.Float32, device: device);
 
-    /// <summary>Cell index c(p) ∈ [0, B] (int64) of each probability, against <see cref="Boundaries"/>.</summary>
-    public static Tensor CellOf(Tensor probabilities, Tensor boundaries) =>
-        probabilities.bucketize(boundaries, outInt32: false, right: true);
+    /// <summary>Cell index c(p) ∈ [0, B] (int64) of each float32 probability in [0, 1], against <see cref="Boundaries"/>.</summary>
+    /// <remarks>
+    /// For B a power of two, p·B is exact in float32 (a change of exponent) and t_k = k / B is exact, so
+    /// ⌊p·B⌋ ≥ k ⇔ p ≥ t_k and the cheap elementwise form is used; other B use a binary search (bucketize).
+    /// </remarks>
+    public static Tensor CellOf(Tensor probabilities, Tensor boundaries)
+    {
+        long bins = boundaries.shape[0];
+        if (probabilities.dtype == ScalarType.Float32 && (bins & (bins - 1)) == 0)
+            return probabilities.mul(bins).floor_().to(ScalarType.Int64);
+        return probabilities.bucketize(boundaries, outInt32: false, right: true);
+    }
+
+    /// <summary>
+    /// Exact counts of the values 0..length−1 of an int64 tensor (values out of range are not counted on CUDA and
+    /// rejected on CPU), without a device-to-host read: CUDA's bincount reads the maximum back to size its output,
+    /// so there each value is binned by histc at the centre of its unit-wide bin (value + 0.5, float64), which
+    /// no rounding can misplace. The CPU has no sync to avoid and uses the faster bincount.
+    /// </summary>
+    public static Tensor CountValues(Tensor values, long length) =>
+        values.device_type == DeviceType.CPU ? values.reshape(-1).bincount(null, length) : CountValuesWithHistc(values, length);
+
+    /// <summary>The device path of <see cref="CountValues"/> (internal so tests can run it on the CPU too).</summary>
+    internal static Tensor CountValuesWithHistc(Tensor values, long length) =>
+        values.reshape(-1).to(ScalarType.Float64).add_(0.5).histc(length, 0, length).to(ScalarType.Int64);
 }

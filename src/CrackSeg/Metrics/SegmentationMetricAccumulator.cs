@@ -14,8 +14,8 @@ namespace CrackSeg.Metrics;
 /// <see cref="Update"/> and <see cref="AddLoss"/> only enqueue device work: they read tensor shapes and
 /// dtypes (host metadata) but never a tensor's values, so nothing leaves the device and no CUDA sync
 /// happens per batch (the ops used — sigmoid, comparisons, sums, stack, bucketize, histc with an explicit
-/// range — have no data-dependent host reads; bincount is avoided because CUDA bincount reads the
-/// maximum back to size its output). <see cref="Compute"/> packs every state tensor into one float64
+/// range — have no data-dependent host reads; CUDA's bincount, which reads the maximum back to size its
+/// output, is not used there, see <see cref="ProbabilityBins.CountValues"/>). <see cref="Compute"/> packs every state tensor into one float64
 /// tensor (counts stay exact below 2^53) and copies it to the host once.
 /// A pixel is predicted positive when sigmoid(logit) ≥ threshold (compared in float32; NaN logits count as
 /// probability 0); a target pixel is positive when it is true (bool) or &gt; 0.5 (numeric).
@@ -90,8 +90,7 @@ public sealed class SegmentationMetricAccumulator : IDisposable
         _counts.add_(rows.sum(dim: 0));
         _perImageCounts.Add(rows.DetachFromDisposeScope());
 
-        // One histc over a combined index (image, target class, cell); each index sits at the centre of its
-        // unit-wide histc bin (+0.5), so the float binning cannot misplace it.
+        // One exact count over a combined index (image, target class, cell).
         long cells = Bins + 1;
         var index = ProbabilityBins.CellOf(probs, _boundaries).add_(target.to(ScalarType.Int64).mul_(cells));
         long histBins = 2 * cells;
@@ -100,8 +99,7 @@ public sealed class SegmentationMetricAccumulator : IDisposable
             index.add_(arange(n, dtype: ScalarType.Int64, device: logits.device).unsqueeze(1).mul_(histBins));
             histBins *= n;
         }
-        var histogram = index.reshape(-1).to(ScalarType.Float64).add_(0.5)
-            .histc(histBins, 0, histBins).to(ScalarType.Int64);
+        var histogram = ProbabilityBins.CountValues(index, histBins);
         if (KeepsPerImageHistograms)
         {
             var perImage = histogram.reshape(n, 2, cells);

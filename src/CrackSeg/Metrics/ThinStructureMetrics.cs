@@ -7,7 +7,7 @@ namespace CrackSeg.Metrics;
 /// <summary>Neighbourhood within which a pixel counts as matched by the tolerance F-measure.</summary>
 public enum ToleranceShape
 {
-    /// <summary>Euclidean distance ≤ tolerance (the bwdist-style matching of the crack benchmarks).</summary>
+    /// <summary>Euclidean distance ≤ tolerance (the bwdist-style matching of the crack benchmarks); max-pools over a union of rectangles.</summary>
     Disk,
     /// <summary>Chebyshev distance ≤ tolerance (a (2r+1)² max-pool; also matches diagonal offsets up to r√2).</summary>
     Square,
@@ -143,18 +143,24 @@ public static class ThinStructureMetrics
     private static Tensor Dilate(Tensor mask, int radius, ToleranceShape shape)
     {
         if (radius == 0) return mask;
-        long size = 2 * radius + 1;
         var x = mask.to(ScalarType.Float32);
-        if (shape == ToleranceShape.Square)
-            return F.max_pool2d(x, new[] { size, size }, new long[] { 1, 1 }, new long[] { radius, radius }).gt(0.5);
-        var offsets = new float[size * size];
-        for (int dy = -radius; dy <= radius; dy++)
-            for (int dx = -radius; dx <= radius; dx++)
-                offsets[(dy + radius) * size + dx + radius] = dx * dx + dy * dy <= radius * radius ? 1f : 0f;
-        var kernel = tensor(offsets, new[] { 1L, 1, size, size }, dtype: ScalarType.Float32, device: mask.device);
-        // Sums of at most size² ones are exact in float32, so "> 0.5" is an exact dilation.
-        return F.conv2d(x, kernel, padding: new long[] { radius, radius }).gt(0.5);
+        if (shape == ToleranceShape.Square) return MaxPool(x, radius, radius).gt(0.5);
+        // The disk {dx² + dy² ≤ r²} is the union over k = 0..r of the rectangles |dy| ≤ k, |dx| ≤ ⌊√(r² − k²)⌋
+        // (each lies inside the disk, and a disk point (dx, dy) lies in the one with k = |dy|): r + 1 max-pools,
+        // no kernel tensor to copy to the device.
+        Tensor? dilated = null;
+        for (int k = 0; k <= radius; k++)
+        {
+            int halfWidth = 0;
+            while ((halfWidth + 1) * (halfWidth + 1) + k * k <= radius * radius) halfWidth++;
+            var part = MaxPool(x, k, halfWidth);
+            dilated = dilated is null ? part : maximum(dilated, part);
+        }
+        return dilated!.gt(0.5);
     }
+
+    private static Tensor MaxPool(Tensor x, long halfHeight, long halfWidth) =>
+        F.max_pool2d(x, new[] { 2 * halfHeight + 1, 2 * halfWidth + 1 }, new long[] { 1, 1 }, new[] { halfHeight, halfWidth });
 
     private static void Validate(Tensor predicted, Tensor target)
     {

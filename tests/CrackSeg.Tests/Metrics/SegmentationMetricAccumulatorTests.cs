@@ -104,6 +104,20 @@ public class SegmentationMetricAccumulatorTests
     }
 
     [Fact]
+    public void BothCountingPathsAreExact()
+    {
+        using var scope = NewDisposeScope();
+        // Large index values (a per-image histogram of a big batch) where float32 binning would round.
+        var g = new Generator(9);
+        long length = 3_000_000;
+        var values = cat(new[] { randint(0, length, new long[] { 200_000 }, generator: g), tensor(new long[] { 0, length - 1, length - 1 }) }, 0);
+        var expected = new long[length];
+        foreach (var v in values.data<long>().ToArray()) expected[v]++;
+        Assert.Equal(expected, ProbabilityBins.CountValues(values, length).data<long>().ToArray());
+        Assert.Equal(expected, ProbabilityBins.CountValuesWithHistc(values, length).data<long>().ToArray());
+    }
+
+    [Fact]
     public void ZeroDivisionConventions()
     {
         using var scope = NewDisposeScope();

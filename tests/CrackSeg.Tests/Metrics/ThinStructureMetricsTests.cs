@@ -65,6 +65,7 @@ public class ThinStructureMetricsTests
     [InlineData(1, ToleranceShape.Disk)]
     [InlineData(2, ToleranceShape.Disk)]
     [InlineData(3, ToleranceShape.Disk)]
+    [InlineData(5, ToleranceShape.Disk)]
     [InlineData(2, ToleranceShape.Square)]
     public void ToleranceCountsMatchBruteForceDistances(int r, ToleranceShape shape)
     {
