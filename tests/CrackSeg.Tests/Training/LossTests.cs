@@ -153,7 +153,10 @@ public class LossTests
         Assert.Equal("focal_dice = 0.6·focal(alpha=0.25, gamma=2) + 0.4·dice(smooth=1)", LossFactory.Create(cfg).Describe());
         var ex = Assert.Throws<InputException>(() => LossFactory.Create(cfg with { Name = "lovasz" }));
         Assert.Contains("training.loss.name", ex.Message);
-        Assert.Throws<InputException>(() => LossFactory.Create(cfg with { Name = "focal", FocalAlpha = 2 }));
+        var range = Assert.Throws<InputException>(() => LossFactory.Create(cfg with { Name = "focal_dice", FocalAlpha = 2 }));
+        Assert.Equal("training.loss.focal_alpha = 2: expected in [0, 1]", range.Message);
+        range = Assert.Throws<InputException>(() => LossFactory.Create(cfg with { Name = "tversky", TverskyBeta = -1 }));
+        Assert.StartsWith("training.loss.tversky_beta = -1", range.Message);
     }
 
     [Fact]

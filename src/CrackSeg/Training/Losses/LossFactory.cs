@@ -36,7 +36,21 @@ public static class LossFactory
         }
         catch (ArgumentOutOfRangeException e)
         {
-            throw new InputException($"training.loss: {e.ParamName} = {e.ActualValue} is out of range ({e.Message.Split('(')[0].Trim()})", e);
+            string expected = e.Message.Split(" (Parameter")[0].Trim();
+            throw new InputException($"training.loss.{ConfigKey(config.Name, e.ParamName)} = {e.ActualValue}: expected {expected}", e);
         }
     }
+
+    private static string ConfigKey(string loss, string? parameter) => (loss, parameter) switch
+    {
+        ("tversky", "alpha") => "tversky_alpha",
+        ("tversky", "beta") => "tversky_beta",
+        (_, "alpha") => "focal_alpha",
+        (_, "gamma") => "focal_gamma",
+        (_, "smooth") => "dice_smooth",
+        (_, "posWeight") => "pos_weight",
+        (_, "primaryWeight") => "primary_weight",
+        (_, "secondaryWeight") => "dice_weight",
+        _ => parameter ?? "?",
+    };
 }
