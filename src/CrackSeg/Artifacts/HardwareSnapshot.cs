@@ -2,7 +2,7 @@ namespace CrackSeg.Artifacts;
 
 /// <summary>
 /// What the run ran on, as written to complete_summary.json's `hardware_info` (the guide's keys device,
-/// cuda_available, gpu_name, plus memory, driver and CPU). Produced by HardwareInfo (NVML + /proc).
+/// cuda_available, gpu_name, plus memory, driver and CPU). Made from <see cref="HardwareInfo"/> (NVML + /proc) by <see cref="From"/>.
 /// </summary>
 /// <param name="Device">The torch device used: "cuda", "cuda:1" or "cpu".</param>
 /// <param name="CudaAvailable">Whether TorchSharp could use CUDA in this process.</param>
@@ -22,4 +22,8 @@ public sealed record HardwareSnapshot(
 {
     /// <summary>The gpu_name written when no GPU was used.</summary>
     public const string NoGpuName = "CPU";
+
+    /// <summary>The facts <see cref="HardwareInfo.Detect"/> found, as complete_summary.json records them.</summary>
+    public static HardwareSnapshot From(HardwareInfo info) =>
+        new(info.Device, info.CudaAvailable, info.GpuName, info.GpuMemoryTotalBytes, info.DriverVersion, info.CpuModel, info.CpuCores);
 }

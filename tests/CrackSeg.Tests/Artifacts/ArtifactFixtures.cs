@@ -2,19 +2,12 @@ using System.Text;
 using CrackSeg.Artifacts;
 using CrackSeg.Common;
 using CrackSeg.Config;
+using CrackSeg.Tests.TestSupport;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Tests.Artifacts;
-
-/// <summary>A temp folder deleted at the end of a test.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public TempDir() => Directory.CreateDirectory(Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "crackseg-tests", Guid.NewGuid().ToString("N")));
-    public string Path { get; }
-    public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
-}
 
 /// <summary>A RunLog whose lines the test can read.</summary>
 internal sealed class CapturedLog
@@ -45,7 +38,7 @@ internal sealed class TinyNet : nn.Module<Tensor, Tensor>
 
 internal static class ArtifactFixtures
 {
-    public const string ConfigYaml = """
+    public const string ConfigText = """
         experiment:
           name: unit
           seed: 7
@@ -99,7 +92,7 @@ internal static class ArtifactFixtures
         Hardware = Cpu,
         Seed = 7,
         Versions = [new("crackseg", "0.1.0"), new("torchsharp", "0.107.0")],
-        ConfigYaml = ConfigYaml,
+        ConfigYaml = ConfigText,
         Status = status,
         EarlyStopReason = status == RunStatus.EarlyStopped ? "val_iou did not improve for 2 validations" : null,
     };
@@ -126,7 +119,7 @@ internal static class ArtifactFixtures
         Metrics = Checkpoint.MetricsOf(history[^1]),
         BestMetric = BestOf(history) is int b ? history[b - 1].Validation!.Iou : null,
         BestEpoch = BestOf(history),
-        ConfigYaml = ConfigYaml,
+        ConfigYaml = ConfigText,
         EarlyStopping = new EarlyStoppingState("val_iou", "max", BestOf(history) is int bb ? history[bb - 1].Validation!.Iou : null, BestOf(history), 0),
         Plateau = new PlateauState(null, 0, 1.0, 0),
         History = history,

@@ -1,4 +1,5 @@
 using CrackSeg.Artifacts;
+using CrackSeg.Tests.TestSupport;
 using CrackSeg.Common;
 
 namespace CrackSeg.Tests.Artifacts;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CrackSeg.Artifacts;
+using CrackSeg.Tests.TestSupport;
 using CrackSeg.Common;
 using YamlDotNet.RepresentationModel;
 using static CrackSeg.Tests.Artifacts.ArtifactFixtures;
@@ -136,7 +137,7 @@ public class ExperimentSaverTests
         Assert.Equal(GuideSchema.FinalMetricKeys, map.Children.Keys.Select(k => ((YamlScalarNode)k).Value));
         Assert.All(map.Children.Values, v => Assert.Equal(YamlDotNet.Core.ScalarStyle.Plain, ((YamlScalarNode)v).Style));
         Assert.Equal(records[1].Validation!.Iou.ToString("R", System.Globalization.CultureInfo.InvariantCulture), ((YamlScalarNode)map.Children[new YamlScalarNode("val_iou")]).Value);
-        Assert.Equal(ConfigYaml + "\n", File.ReadAllText(folder.ConfigYaml));
+        Assert.Equal(ConfigText + "\n", File.ReadAllText(folder.ConfigYaml));
     }
 
     [Fact]
