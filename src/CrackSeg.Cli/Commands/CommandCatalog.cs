@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace CrackSeg.Cli.Commands;
+
+/// <summary>Every top-level command, in help order.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All(CliContext context)
+    {
+        yield return InfoCommand.Create(context);
+        yield return ConfigCommand.Create(context);
+    }
+}
