@@ -15,12 +15,10 @@ namespace CrackSeg.Models;
 public sealed class SwinV2CnnAsppUNet : Module<Tensor, Tensor>
 {
     // Field order = state_dict order: encoder, (stem), bottleneck, decoder.
-    private readonly KeyScope encoder;
+    private readonly KeyScope<KeyScope<SwinV2Encoder>> encoder;
     private readonly CnnStem? stem;
     private readonly AsppBottleneck bottleneck;
     private readonly CbamUNetDecoder decoder;
-
-    private readonly SwinV2Encoder _swin;
 
     /// <summary>Key prefix of the encoder's parameters inside this model.</summary>
     public const string EncoderPrefix = "encoder.encoder.swin.";
@@ -30,12 +28,12 @@ public sealed class SwinV2CnnAsppUNet : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         Spec = spec;
-        _swin = new SwinV2Encoder(spec);
-        encoder = new KeyScope("encoder", new KeyScope("swin", _swin));
+        var swin = new SwinV2Encoder(spec);
+        encoder = new KeyScope<KeyScope<SwinV2Encoder>>("encoder", new KeyScope<SwinV2Encoder>("swin", swin));
         stem = spec.HasStem ? new CnnStem(spec.InChannels, spec.StemChannels[0], spec.StemChannels[1]) : null;
-        bottleneck = new AsppBottleneck(_swin.Channels[^1], spec.AsppChannels, spec.AsppDilations, spec.AsppDropout);
+        bottleneck = new AsppBottleneck(swin.Channels[^1], spec.AsppChannels, spec.AsppDilations, spec.AsppDropout);
 
-        var skips = new List<int> { _swin.Channels[2], _swin.Channels[1], _swin.Channels[0] };
+        var skips = new List<int> { swin.Channels[2], swin.Channels[1], swin.Channels[0] };
         if (spec.HasStem) skips.AddRange([spec.StemChannels[1], spec.StemChannels[0]]);
         decoder = new CbamUNetDecoder(spec.AsppChannels, skips, spec.DecoderChannels, spec.CbamReduction);
         RegisterComponents();
@@ -44,8 +42,11 @@ public sealed class SwinV2CnnAsppUNet : Module<Tensor, Tensor>
     /// <summary>The hyperparameters this model was built from.</summary>
     public ModelSpec Spec { get; }
 
+    /// <summary>The ASPP bottleneck (stride-32 map in, <c>AsppChannels</c> out).</summary>
+    public AsppBottleneck Bottleneck => bottleneck;
+
     /// <summary>The SwinV2 encoder (keys under <see cref="EncoderPrefix"/>).</summary>
-    public SwinV2Encoder Encoder => _swin;
+    public SwinV2Encoder Encoder => encoder.Child.Child;
 
     /// <summary>Logits N x 1 x H x W.</summary>
     public override Tensor forward(Tensor x)
@@ -64,7 +65,7 @@ public sealed class SwinV2CnnAsppUNet : Module<Tensor, Tensor>
             throw new ArgumentException($"Image height and width must be multiples of 32, got {x.shape[2]} x {x.shape[3]}.");
 
         using var scope = NewDisposeScope();
-        var stages = _swin.call(x);
+        var stages = Encoder.call(x);
         Tensor[] stemFeatures = [];
         var skips = new List<Tensor> { stages[2], stages[1], stages[0] };
         if (stem is not null)
