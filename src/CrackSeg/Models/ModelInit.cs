@@ -23,7 +23,7 @@ public static class ModelInit
         {
             if (module is Linear linear)
             {
-                init.trunc_normal_(linear.weight!, mean: 0, std: 0.02, a: -2, b: 2, generator: generator);
+                TruncatedNormal.Fill(linear.weight!, mean: 0, std: 0.02, a: -2, b: 2, generator);
                 if (linear.bias is not null) init.zeros_(linear.bias);
             }
         }
