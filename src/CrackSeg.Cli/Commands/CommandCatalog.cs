@@ -7,6 +7,7 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All(CliContext context)
     {
+        yield return TrainCommand.Create(context);
         yield return InfoCommand.Create(context);
         yield return ConfigCommand.Create(context);
     }

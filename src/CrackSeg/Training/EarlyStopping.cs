@@ -1,3 +1,4 @@
+using CrackSeg.Artifacts;
 using CrackSeg.Config;
 
 namespace CrackSeg.Training;
@@ -21,8 +22,8 @@ public sealed class EarlyStopping
     /// <summary>Records one validation; returns true when it is a new best.</summary>
     public bool Update(double value, int epoch)
     {
-        if (!double.IsFinite(value)) { BadValidations++; return false; }
-        bool improved = Best is null || (_config.Mode == "max" ? value > Best + _config.MinDelta : value < Best - _config.MinDelta);
+        bool improved = double.IsFinite(value) &&
+            (Best is null || (_config.Mode == "max" ? value > Best + _config.MinDelta : value < Best - _config.MinDelta));
         if (improved)
         {
             Best = value;
@@ -33,20 +34,12 @@ public sealed class EarlyStopping
         return improved;
     }
 
-    public IReadOnlyDictionary<string, object> ToState() => new Dictionary<string, object>
-    {
-        ["monitor"] = _config.Monitor,
-        ["mode"] = _config.Mode,
-        ["best"] = Best ?? double.NaN,
-        ["has_best"] = Best is not null,
-        ["best_epoch"] = (long)BestEpoch,
-        ["bad_validations"] = (long)BadValidations,
-    };
+    public EarlyStoppingState ToState() => new(_config.Monitor, _config.Mode, Best, Best is null ? null : BestEpoch, BadValidations);
 
-    public void Restore(IReadOnlyDictionary<string, object> state)
+    public void Restore(EarlyStoppingState state)
     {
-        Best = state.TryGetValue("has_best", out var has) && Convert.ToBoolean(has) ? Convert.ToDouble(state["best"]) : null;
-        BestEpoch = Convert.ToInt32(state["best_epoch"]);
-        BadValidations = Convert.ToInt32(state["bad_validations"]);
+        Best = state.Best;
+        BestEpoch = state.BestEpoch ?? 0;
+        BadValidations = state.BadEpochs;
     }
 }

@@ -16,7 +16,7 @@ public static class GradientClipper
         var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
         if (grads.Count == 0) throw new InvalidOperationException("no gradients to clip: call backward() first");
         Tensor total;
-        using (var norms = stack(grads.Select(g => linalg.vector_norm(g, 2, dtype: ScalarType.Float32)).ToArray()))
+        using (var norms = stack(grads.Select(g => linalg.vector_norm(g.to(ScalarType.Float32), 2)).ToArray()))
             total = linalg.vector_norm(norms, 2);
         if (maxNorm > 0)
         {

@@ -40,12 +40,16 @@ public sealed record ResumePlan(CrackSegConfig Config, ExperimentFolder? Folder,
         }
         else throw new InputException($"--resume: '{request.Resume}' is neither an experiment folder nor a checkpoint file");
 
-        if (File.Exists(folder.ConfigPath))
+        if (File.Exists(folder.ConfigYaml))
         {
-            var saved = ConfigLoader.LoadSaved(folder.ConfigPath);
-            ConfigCompatibility.EnsureResumable(saved, config, folder.ConfigPath);
+            var saved = ConfigLoader.LoadSaved(folder.ConfigYaml);
+            ConfigCompatibility.EnsureResumable(saved, config, folder.ConfigYaml);
         }
-        checkpoint ??= CheckpointStore.FindLatestValid(folder, log);
+        if (checkpoint is null)
+        {
+            using var latest = CheckpointStore.FindLatestValid(folder, log);
+            checkpoint = latest?.SourcePath;
+        }
         if (checkpoint is null)
             log.Warning($"--resume: {folder.Root} has no readable epoch checkpoint; training starts from epoch 1 in the same folder");
         return new ResumePlan(config, folder, checkpoint);

@@ -30,17 +30,17 @@ public sealed class TensorBoardLog : IDisposable
             if (value is double v && double.IsFinite(v)) _writer.add_scalar(tag, (float)v, epoch);
         }
         Scalar("loss/train", record.TrainLoss);
-        Scalar("loss/val", record.ValLoss);
-        Scalar("val/iou", record.ValIou);
-        Scalar("val/f1", record.ValF1);
-        Scalar("val/dice", record.ValDice);
-        Scalar("val/precision", record.ValPrecision);
-        Scalar("val/recall", record.ValRecall);
-        Scalar("val/accuracy", record.ValAccuracy);
-        Scalar("train/lr", record.Lr);
+        Scalar("loss/val", record.Validation?.Loss);
+        Scalar("val/iou", record.Validation?.Iou);
+        Scalar("val/f1", record.Validation?.F1);
+        Scalar("val/dice", record.Validation?.Dice);
+        Scalar("val/precision", record.Validation?.Precision);
+        Scalar("val/recall", record.Validation?.Recall);
+        Scalar("val/accuracy", record.Validation?.Accuracy);
+        Scalar("train/lr", record.LearningRate);
         Scalar("train/grad_norm", record.GradNorm);
         Scalar("train/samples_per_s", record.SamplesPerS);
-        if (record.ValIou is not null) WritePredictions(model, valLoader, epoch);
+        if (record.Validation is not null) WritePredictions(model, valLoader, epoch);
     }
 
     private void WritePredictions(nn.Module<Tensor, Tensor> model, BatchLoader valLoader, int epoch)

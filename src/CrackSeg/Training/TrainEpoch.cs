@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace CrackSeg.Training;
 
 /// <summary>What one training epoch measured (device scalars already read back once).</summary>
-public sealed record TrainEpochResult(double TrainLoss, double GradNorm, double LearningRate, double SamplesPerSecond, int Samples, int SkippedSteps, bool Interrupted);
+public sealed record TrainEpochResult(double TrainLoss, double GradNorm, double LearningRate, double SamplesPerSecond, int Samples, int SkippedSteps, long GlobalStep, bool Interrupted);
 
 /// <summary>
 /// The batch loop: forward, loss, backward (with accumulation), device-side clipping, a guard
@@ -19,18 +19,17 @@ public sealed record TrainEpochResult(double TrainLoss, double GradNorm, double 
 public sealed class TrainEpoch
 {
     private readonly nn.Module<Tensor, Tensor> _model;
-    private readonly optim.Optimizer _optimizer;
+    private readonly OptimizerHelper _optimizer;
     private readonly nn.Module<Tensor, Tensor, Tensor> _loss;
     private readonly IReadOnlyList<Parameter> _parameters;
     private readonly LearningRateSchedule _schedule;
-    private readonly PlateauState _plateau;
     private readonly TrainingConfig _training;
     private readonly LoggingConfig _logging;
     private readonly ITrainingProgress _progress;
     private readonly RunLog _log;
 
-    public TrainEpoch(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, nn.Module<Tensor, Tensor, Tensor> loss,
-        IReadOnlyList<Parameter> parameters, LearningRateSchedule schedule, PlateauState plateau, CrackSegConfig config,
+    public TrainEpoch(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, nn.Module<Tensor, Tensor, Tensor> loss,
+        IReadOnlyList<Parameter> parameters, LearningRateSchedule schedule, CrackSegConfig config,
         ITrainingProgress progress, RunLog log)
     {
         _model = model;
@@ -38,7 +37,6 @@ public sealed class TrainEpoch
         _loss = loss;
         _parameters = parameters;
         _schedule = schedule;
-        _plateau = plateau;
         _training = config.Training;
         _logging = config.Logging;
         _progress = progress;
@@ -48,7 +46,7 @@ public sealed class TrainEpoch
     /// <summary>Set by tests and benchmarks: called with each batch's loss before backward (e.g. to inject NaN).</summary>
     public Func<Tensor, Tensor>? LossHook { get; set; }
 
-    public TrainEpochResult Run(BatchLoader loader, int epoch, TrainingState state, CancellationToken cancellation)
+    public TrainEpochResult Run(BatchLoader loader, int epoch, long globalStep, CancellationToken cancellation)
     {
         _model.train();
         int batches = loader.BatchesPerEpoch;
@@ -59,7 +57,7 @@ public sealed class TrainEpoch
         Tensor? lossSum = null, normSum = null;
         long optimizerSteps = 0;
         int samples = 0, batch = 0, skipped = 0, badInARow = 0;
-        double lr = _schedule.LearningRateAt(state.GlobalStep) * _plateau.Scale;
+        double lr = _schedule.LearningRateAt(globalStep);
         var clock = Stopwatch.StartNew();
         try
         {
@@ -89,12 +87,12 @@ public sealed class TrainEpoch
                     bool finite = HostSync.ReadBool(isfinite(norm).logical_and(isfinite(loss)).all());
                     if (finite)
                     {
-                        lr = _schedule.LearningRateAt(state.GlobalStep) * _plateau.Scale;
+                        lr = _schedule.LearningRateAt(globalStep);
                         OptimizerFactory.SetLearningRate(_optimizer, lr);
                         _optimizer.step();
                         normSum.add_(norm.to(ScalarType.Float64));
                         optimizerSteps++;
-                        state.GlobalStep++;
+                        globalStep++;
                         badInARow = 0;
                     }
                     else
@@ -113,14 +111,14 @@ public sealed class TrainEpoch
                 _progress.BatchFinished(epoch, batch, batches, running, samples / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
 
                 if (cancellation.IsCancellationRequested && batch < batches)
-                    return new TrainEpochResult(double.NaN, double.NaN, lr, 0, samples, skipped, Interrupted: true);
+                    return new TrainEpochResult(double.NaN, double.NaN, lr, 0, samples, skipped, globalStep, Interrupted: true);
             }
             if (samples == 0) throw new InputException("the training loader produced no batches (check data.root and training.batch_size)");
             double meanLoss = HostSync.ReadFloat(lossSum! / samples);
             double meanNorm = optimizerSteps > 0 ? HostSync.ReadFloat(normSum! / optimizerSteps) : double.NaN;
             if (!double.IsFinite(meanLoss))
                 throw new TrainingDivergedException($"epoch {epoch}: the mean training loss is not finite; lower training.learning_rate or check the data");
-            return new TrainEpochResult(meanLoss, meanNorm, lr, samples / clock.Elapsed.TotalSeconds, samples, skipped, Interrupted: false);
+            return new TrainEpochResult(meanLoss, meanNorm, lr, samples / clock.Elapsed.TotalSeconds, samples, skipped, globalStep, Interrupted: false);
         }
         finally
         {
