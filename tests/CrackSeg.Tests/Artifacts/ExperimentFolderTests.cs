@@ -59,3 +59,17 @@ public class ExperimentFolderTests
     public void BadExperimentNamesAreInputErrors() =>
         Assert.Throws<InputException>(() => ExperimentFolder.Create(Path.GetTempPath(), "a/b", Now));
 }
+
+public class HardwareSnapshotTests
+{
+    [Fact]
+    public void FromHardwareInfoKeepsWhatTheSummaryWrites()
+    {
+        var info = new HardwareInfo
+        {
+            Device = "cuda:1", CudaAvailable = true, CudaDeviceCount = 2, GpuName = "NVIDIA H100 80GB HBM3",
+            GpuMemoryTotalBytes = 85_520_809_984, DriverVersion = "550.54.15", CpuModel = "AMD EPYC", CpuCores = 16, TorchThreads = 8,
+        };
+        Assert.Equal(new HardwareSnapshot("cuda:1", true, "NVIDIA H100 80GB HBM3", 85_520_809_984, "550.54.15", "AMD EPYC", 16), HardwareSnapshot.From(info));
+    }
+}

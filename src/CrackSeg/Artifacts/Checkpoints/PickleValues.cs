@@ -35,9 +35,10 @@ internal static class PickleValues
     public static Tensor ForPickle(Tensor t)
     {
         var d = t.detach();
-        if (d.device_type == TorchSharp.DeviceType.CPU && d.is_contiguous() && d.storage_offset() == 0)
-            return d;
-        return d.cpu().contiguous().clone();
+        if (d.device_type != TorchSharp.DeviceType.CPU) d = d.cpu();
+        if (!d.is_contiguous()) d = d.contiguous();
+        if (d.storage_offset() != 0) d = d.clone();
+        return d;
     }
 
     /// <summary>Every tensor inside nested dicts and lists.</summary>
