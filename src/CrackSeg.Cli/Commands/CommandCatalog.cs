@@ -9,6 +9,7 @@ internal static class CommandCatalog
     {
         yield return TrainCommand.Create(context);
         yield return InfoCommand.Create(context);
+        yield return ArtifactsCommand.Create(context);
         yield return ConfigCommand.Create(context);
     }
 }
