@@ -1,0 +1,54 @@
+using ScottPlot;
+using SkiaSharp;
+
+namespace CrackSeg.Reporting;
+
+/// <summary>
+/// The bundled DejaVu Sans subset (Reporting/Fonts) as a ScottPlot font. SkiaSharp draws no text
+/// on a machine without installed fonts, so charts always use this family: labels render
+/// everywhere and look the same on every machine. See Reporting/Fonts/README.md.
+/// </summary>
+internal static class ChartFonts
+{
+    /// <summary>A family name no system font has, so only the bundled resolver answers it.</summary>
+    public const string Family = "CrackSeg Sans";
+
+    private static readonly Lazy<byte[]> RegularBytes = new(() => Resource("DejaVuSans.ttf"));
+    private static readonly Lazy<byte[]> BoldBytes = new(() => Resource("DejaVuSans-Bold.ttf"));
+    private static readonly object Gate = new();
+    private static bool _registered;
+
+    public static byte[] Regular => RegularBytes.Value;
+    public static byte[] Bold => BoldBytes.Value;
+
+    /// <summary>Adds the bundled font resolver to ScottPlot once per process.</summary>
+    public static void EnsureRegistered()
+    {
+        lock (Gate)
+        {
+            if (_registered) return;
+            Fonts.FontResolvers.Insert(0, new EmbeddedFontResolver());
+            _registered = true;
+        }
+    }
+
+    private static byte[] Resource(string file)
+    {
+        string name = $"CrackSeg.Reporting.Fonts.{file}";
+        using var stream = typeof(ChartFonts).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"embedded font resource '{name}' is missing from the CrackSeg assembly");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private sealed class EmbeddedFontResolver : IFontResolver
+    {
+        public SKTypeface CreateTypeface(string fontName, FontWeight weight, FontSlant slant, FontSpacing spacing) =>
+            CreateTypeface(fontName, weight >= FontWeight.SemiBold, slant != FontSlant.Upright);
+
+        // ScottPlot asks every resolver in turn; null means "not mine".
+        public SKTypeface CreateTypeface(string fontName, bool bold, bool italic) =>
+            fontName == Family ? SKTypeface.FromData(SKData.CreateCopy(bold ? Bold : Regular)) : null!;
+    }
+}
