@@ -96,14 +96,21 @@ internal static class MarkdownReportWriter
         sb.Append('\n');
     }
 
-    private static string Cell(string text) => Esc(text).Replace("|", "\\|").Replace("\r", "").Replace("\n", " ");
+    private static string Cell(string text) => Esc(text).Replace("\r", "").Replace("\n", " ");
 
     /// <summary>Escapes Markdown and inline-HTML syntax so folder text renders literally.</summary>
     public static string Esc(string text)
     {
         var sb = new StringBuilder(text.Length + 8);
-        foreach (char ch in text)
+        for (int i = 0; i < text.Length; i++)
         {
+            char ch = text[i];
+            // GFM never reads an underscore inside a word as emphasis: snake_case stays readable.
+            if (ch == '_' && i > 0 && i < text.Length - 1 && char.IsLetterOrDigit(text[i - 1]) && char.IsLetterOrDigit(text[i + 1]))
+            {
+                sb.Append(ch);
+                continue;
+            }
             switch (ch)
             {
                 case '\\' or '`' or '*' or '_' or '[' or ']' or '#' or '!' or '~' or '|':

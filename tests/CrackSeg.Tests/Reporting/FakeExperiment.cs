@@ -43,7 +43,7 @@ internal sealed class FakeExperiment : IDisposable
     public int BestEpoch { get; }
 
     public static double TrainLoss(int e) => 0.62 * Math.Pow(0.85, e - 1);
-    public static double ValLoss(int e) => 0.55 * Math.Pow(0.88, e - 1) + 0.01 * e;
+    public static double ValLoss(int e, double q = 1.0) => (0.55 * Math.Pow(0.88, e - 1) + 0.01 * e) / q;
     public static double ValIou(int e, double q) => q * (0.30 + 0.08 * e - 0.004 * e * e);
     public double BestIou(double q = 1.0) => ValIou(BestEpoch, q);
 
@@ -70,7 +70,7 @@ internal sealed class FakeExperiment : IDisposable
         yield return new(prefix + "iou", iou);
         yield return new(prefix + "dice", f1);
         yield return new(prefix + "accuracy", 0.95 + 0.003 * e);
-        yield return new(prefix + "loss", ValLoss(e));
+        yield return new(prefix + "loss", ValLoss(e, q));
     }
 
     private static string Obj(IEnumerable<KeyValuePair<string, double>> kv, int indent) =>
