@@ -30,10 +30,11 @@ fi
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
 rm -f "$out"
-# The background-networking flags keep Chromium from dialling out on a closed network.
+# The background-networking flags keep Chromium from dialling out on a closed network; the
+# virtual time budget lets web fonts (the report's bundled fallback face) load before the shot.
 timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
-  --hide-scrollbars --user-data-dir="$profile" --window-size="${size/x/,}" \
+  --hide-scrollbars --virtual-time-budget=5000 --user-data-dir="$profile" --window-size="${size/x/,}" \
   --screenshot="$out" "file://$report" >/dev/null 2>"$profile/stderr" || {
     echo "render-report: chromium failed:" >&2; tail -20 "$profile/stderr" >&2; exit 1; }
 [[ -s "$out" ]] || { echo "render-report: chromium wrote no screenshot" >&2; tail -20 "$profile/stderr" >&2; exit 1; }

@@ -38,7 +38,7 @@ internal static class ChartRenderer
 
     public static byte[] RenderPng(ChartSpec spec)
     {
-        ChartFonts.EnsureRegistered();
+        ReportFonts.EnsureRegistered();
         lock (RenderGate)
         {
             var plot = new Plot { ScaleFactor = PixelDensity };
@@ -79,7 +79,7 @@ internal static class ChartRenderer
         if (!anyData)
         {
             var note = plot.Add.Annotation("no data recorded", Alignment.MiddleCenter);
-            note.LabelFontName = ChartFonts.Family;
+            note.LabelFontName = ReportFonts.Family;
             note.LabelFontSize = 14;
         }
         plot.Axes.AutoScale();
@@ -91,7 +91,7 @@ internal static class ChartRenderer
 
     private static void Style(Plot plot, ChartSpec spec)
     {
-        plot.Font.Set(ChartFonts.Family);
+        plot.Font.Set(ReportFonts.Family);
         plot.FigureBackground.Color = Colors.White;
         plot.DataBackground.Color = Colors.White;
         plot.Axes.Color(Color.FromHex("#374151"));
@@ -102,7 +102,7 @@ internal static class ChartRenderer
         plot.Title(spec.Title, 16);
         // The typeface is looked up when the name is set, so re-set it after switching to bold.
         plot.Axes.Title.Label.Bold = true;
-        plot.Axes.Title.Label.FontName = ChartFonts.Family;
+        plot.Axes.Title.Label.FontName = ReportFonts.Family;
         plot.XLabel(spec.XLabel, 13);
         plot.YLabel(spec.YLabel, 13);
         plot.Axes.Bottom.TickLabelStyle.FontSize = 12;
@@ -121,7 +121,7 @@ internal static class ChartRenderer
             };
         }
 
-        plot.Legend.FontName = ChartFonts.Family;
+        plot.Legend.FontName = ReportFonts.Family;
         plot.Legend.FontSize = 12;
         plot.Legend.OutlineColor = Color.FromHex("#d1d5db");
         plot.Legend.ShadowColor = Colors.Transparent;

@@ -24,6 +24,16 @@ internal static class ExperimentReport
         var notes = Notes(run).ToList();
         if (notes.Count > 0) blocks.Add(new NoticeBlock("Notes on this folder", notes));
 
+        blocks.Add(new HeadingBlock(2, "Training curves"));
+        blocks.Add(new FigureGridBlock(charts.Select(Figure.Of).ToList(), 2));
+
+        blocks.Add(new HeadingBlock(2, "Validation"));
+        blocks.Add(BestFinalTable(run));
+        blocks.Add(new HeadingBlock(3, "Per-epoch metrics"));
+        blocks.Add(EpochTable(run));
+
+        blocks.AddRange(EvaluationSection.Build(run));
+
         blocks.Add(new HeadingBlock(2, "Run summary"));
         var left = new List<ReportBlock> { new HeadingBlock(3, "Run"), TableBlock.KeyValue(SummaryRows(run)) };
         var right = new List<ReportBlock> { new HeadingBlock(3, "Hardware"), TableBlock.KeyValue(HardwareRows(s.Hardware)) };
@@ -36,16 +46,6 @@ internal static class ExperimentReport
         }
         blocks.Add(new ColumnsBlock([left, right]));
         if (run.ConfigText is not null) blocks.Add(new CodeBlock("config.yaml (complete)", run.ConfigText, "yaml"));
-
-        blocks.Add(new HeadingBlock(2, "Training curves"));
-        blocks.Add(new FigureGridBlock(charts.Select(Figure.Of).ToList(), 2));
-
-        blocks.Add(new HeadingBlock(2, "Validation"));
-        blocks.Add(BestFinalTable(run));
-        blocks.Add(new HeadingBlock(3, "Per-epoch metrics"));
-        blocks.Add(EpochTable(run));
-
-        blocks.AddRange(EvaluationSection.Build(run));
 
         if (run.Log is { } log)
         {

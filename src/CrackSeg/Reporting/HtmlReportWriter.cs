@@ -125,14 +125,17 @@ internal static class HtmlReportWriter
     }
 
     private static string FontFaces() =>
-        "@font-face{font-family:'CrackSeg Sans';font-weight:400;src:url(data:font/ttf;base64," + Convert.ToBase64String(ChartFonts.Regular) + ") format('truetype');}\n" +
-        "@font-face{font-family:'CrackSeg Sans';font-weight:700;src:url(data:font/ttf;base64," + Convert.ToBase64String(ChartFonts.Bold) + ") format('truetype');}\n";
+        "@font-face{font-family:'CrackSeg Sans';font-weight:400;src:url(data:font/ttf;base64," + Convert.ToBase64String(ReportFonts.Regular) + ") format('truetype');}\n" +
+        "@font-face{font-family:'CrackSeg Sans';font-weight:700;src:url(data:font/ttf;base64," + Convert.ToBase64String(ReportFonts.Bold) + ") format('truetype');}\n" +
+        "@font-face{font-family:'CrackSeg Mono';src:url(data:font/ttf;base64," + Convert.ToBase64String(ReportFonts.Mono) + ") format('truetype');}\n";
 
-    // System UI fonts first; the bundled face is the fallback for machines without fonts.
+    // Only the bundled faces and generic families: on a machine without fonts, Chromium renders no
+    // text at all once a rule names a missing system family (system-ui, Menlo...), seen with Debian's
+    // Chromium 156. The bundled faces also make the page match the charts everywhere.
     private const string Css = """
 :root{--fg:#111827;--muted:#6b7280;--line:#e5e7eb;--head:#f3f4f6;--accent:#1f77b4;--hl:#eff6ff;}
 *{box-sizing:border-box;}
-body{margin:0;color:var(--fg);background:#fafafa;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Liberation Sans","DejaVu Sans","CrackSeg Sans",sans-serif;}
+body{margin:0;color:var(--fg);background:#fafafa;font:14px/1.5 "CrackSeg Sans",sans-serif;}
 .wrap{max-width:1200px;margin:0 auto;padding:0 24px;}
 header.top{background:#0f172a;color:#f8fafc;padding:22px 0 18px;border-bottom:4px solid var(--accent);}
 header.top h1{margin:0;font-size:24px;font-weight:700;letter-spacing:.2px;}
@@ -174,7 +177,7 @@ figure img{display:block;width:100%;height:auto;image-rendering:auto;}
 figcaption{font-size:12px;color:var(--muted);padding:6px 2px 0;word-break:break-word;}
 details{margin:8px 0 14px;background:#fff;border:1px solid var(--line);border-radius:6px;}
 summary{cursor:pointer;padding:8px 12px;font-weight:600;font-size:13px;}
-pre{margin:0;padding:10px 14px;border-top:1px solid var(--line);overflow-x:auto;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono","Liberation Mono","CrackSeg Sans",monospace;background:#f9fafb;}
+pre{margin:0;padding:10px 14px;border-top:1px solid var(--line);overflow-x:auto;font:12px/1.45 "CrackSeg Mono",monospace;background:#f9fafb;}
 footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding:14px 0 28px;}
 @media (max-width:800px){.figures.cols-2,.figures.cols-3,.figures.cols-4{grid-template-columns:1fr;}}
 @media print{body{background:#fff;}header.top{background:#fff;color:#000;}header.top .subtitle{color:#333;}nav.toc{display:none;}details{display:block;}figure,table{break-inside:avoid;}}

@@ -30,6 +30,7 @@ public class BrowserRenderTests(ITestOutputHelper output)
         Run(browser, [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+            "--virtual-time-budget=5000", // lets the embedded fallback font load before the screenshot
             $"--user-data-dir={profile}", $"--screenshot={shot}", "--window-size=1280,2000", new Uri(html).AbsoluteUri,
         ]);
         output.WriteLine($"chromium screenshot in {sw.ElapsedMilliseconds} ms");

@@ -4,22 +4,25 @@ using SkiaSharp;
 namespace CrackSeg.Reporting;
 
 /// <summary>
-/// The bundled DejaVu Sans subset (Reporting/Fonts) as a ScottPlot font. SkiaSharp draws no text
-/// on a machine without installed fonts, so charts always use this family: labels render
-/// everywhere and look the same on every machine. See Reporting/Fonts/README.md.
+/// The bundled DejaVu Sans / Sans Mono subsets (Reporting/Fonts): a ScottPlot font for the charts
+/// and @font-face data for the HTML. SkiaSharp and Chromium draw no text on a machine without
+/// installed fonts, so reports always use these faces: text renders everywhere and looks the same
+/// on every machine. See Reporting/Fonts/README.md.
 /// </summary>
-internal static class ChartFonts
+internal static class ReportFonts
 {
     /// <summary>A family name no system font has, so only the bundled resolver answers it.</summary>
     public const string Family = "CrackSeg Sans";
 
     private static readonly Lazy<byte[]> RegularBytes = new(() => Resource("DejaVuSans.ttf"));
     private static readonly Lazy<byte[]> BoldBytes = new(() => Resource("DejaVuSans-Bold.ttf"));
+    private static readonly Lazy<byte[]> MonoBytes = new(() => Resource("DejaVuSansMono.ttf"));
     private static readonly object Gate = new();
     private static bool _registered;
 
     public static byte[] Regular => RegularBytes.Value;
     public static byte[] Bold => BoldBytes.Value;
+    public static byte[] Mono => MonoBytes.Value;
 
     /// <summary>Adds the bundled font resolver to ScottPlot once per process.</summary>
     public static void EnsureRegistered()
@@ -35,7 +38,7 @@ internal static class ChartFonts
     private static byte[] Resource(string file)
     {
         string name = $"CrackSeg.Reporting.Fonts.{file}";
-        using var stream = typeof(ChartFonts).Assembly.GetManifestResourceStream(name)
+        using var stream = typeof(ReportFonts).Assembly.GetManifestResourceStream(name)
             ?? throw new InvalidOperationException($"embedded font resource '{name}' is missing from the CrackSeg assembly");
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
