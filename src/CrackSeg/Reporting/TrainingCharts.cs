@@ -30,10 +30,10 @@ internal static class TrainingCharts
                 best, bestLabel, LegendAtBottom: true)),
         };
         if (epochs.Any(e => e.LearningRate is not null))
-            charts.Add(Render("learning_rate.png", "Learning rate at the end of each epoch.", new ChartSpec(
+            charts.Add(Render("learning_rate.png", "Learning rate per epoch (lr in metrics.jsonl).", new ChartSpec(
                 "Learning rate", "Learning rate", [Series("lr", epochs, e => e.LearningRate)], YFormat: ChartYFormat.Scientific)));
         if (epochs.Any(e => e.GradNorm is not null))
-            charts.Add(Render("grad_norm.png", "Global gradient norm (before clipping) per epoch.", new ChartSpec(
+            charts.Add(Render("grad_norm.png", "Global gradient norm per epoch (grad_norm in metrics.jsonl).", new ChartSpec(
                 "Gradient norm", "Gradient norm", [Series("grad norm", epochs, e => e.GradNorm)])));
         return charts;
     }
