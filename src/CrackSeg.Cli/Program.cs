@@ -1,1 +1,3 @@
-Console.WriteLine(TorchSharp.torch.ones(2,2).sum().item<float>());
+using CrackSeg.Cli;
+
+return await CliApp.RunAsync(args, Console.Out, Console.Error);

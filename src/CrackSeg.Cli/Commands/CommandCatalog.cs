@@ -1,0 +1,15 @@
+using System.CommandLine;
+
+namespace CrackSeg.Cli.Commands;
+
+/// <summary>Every top-level command, in help order.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All(CliContext context)
+    {
+        yield return TrainCommand.Create(context);
+        yield return InfoCommand.Create(context);
+        yield return ArtifactsCommand.Create(context);
+        yield return ConfigCommand.Create(context);
+    }
+}

@@ -1,0 +1,32 @@
+using CrackSeg.Config;
+using CrackSeg.Data;
+using CrackSeg.Metrics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CrackSeg.Training;
+
+/// <summary>One pass over the validation loader in eval mode; metrics accumulate on the device.</summary>
+public static class Validation
+{
+    public static MetricResult Run(nn.Module<Tensor, Tensor> model, BatchLoader loader, nn.Module<Tensor, Tensor, Tensor> loss,
+        MetricsConfig metrics, Device device, int epoch, ITrainingProgress progress)
+    {
+        model.eval();
+        progress.ValidationStarted(epoch, loader.BatchesPerEpoch);
+        using var accumulator = SegmentationMetricAccumulator.FromConfig(metrics, device);
+        using (no_grad())
+        {
+            foreach (var b in loader.Epoch(epoch, CancellationToken.None))
+            {
+                using var scope = NewDisposeScope();
+                using var _ = b;
+                var logits = model.forward(b.Images);
+                accumulator.Update(logits, b.Masks);
+                accumulator.AddLoss(loss.forward(logits, b.Masks), (int)b.Images.shape[0]);
+            }
+        }
+        model.train();
+        return accumulator.Compute();
+    }
+}
