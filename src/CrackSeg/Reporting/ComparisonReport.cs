@@ -91,7 +91,7 @@ internal static class ComparisonReport
             ("Preset", r => Format.Text(r.Preset)),
             ("Params", r => Format.ParametersShort(r.Summary.ParameterCount)),
             ("Epochs", r => r.Summary.TrainingEpochs is int p ? $"{r.EpochsCompleted}/{p}" : r.EpochsCompleted.ToString(CultureInfo.InvariantCulture)),
-            ("Best epoch", r => r.Summary.BestEpoch.ToString(CultureInfo.InvariantCulture)),
+            ("Best epoch", r => Format.Integer(r.BestEpoch)),
         };
         var tail = new (string Head, Func<ExperimentRecord, string> Text)[]
         {

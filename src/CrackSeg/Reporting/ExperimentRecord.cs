@@ -35,6 +35,9 @@ public sealed record ExperimentRecord
 
     public string? Preset => Summary.ModelPreset ?? ConfigValue("model.preset");
 
+    /// <summary>The best epoch as validation_metrics.json or complete_summary.json names it; null before any validation.</summary>
+    public int? BestEpoch => Validation.BestEpoch ?? Summary.BestEpoch;
+
     public static ExperimentRecord Load(string experimentDir)
     {
         ArgumentNullException.ThrowIfNull(experimentDir);
@@ -58,9 +61,9 @@ public sealed record ExperimentRecord
         string? configText = File.Exists(P(ExperimentFiles.Config)) ? JsonFields.ReadText(P(ExperimentFiles.Config)) : null;
         var config = configText is null ? [] : YamlFlat.Read(P(ExperimentFiles.Config), configText);
 
-        if (validation.BestEpoch is int be && be != summary.BestEpoch)
+        if (validation.BestEpoch is int be && summary.BestEpoch is int sb && be != sb)
             warnings.Add($"{ExperimentFiles.ValidationMetrics} names best epoch {be}, {ExperimentFiles.CompleteSummary} names {summary.BestEpoch}");
-        if (epochs.Count > 0 && epochs.All(e => e.Epoch != summary.BestEpoch))
+        if (summary.BestEpoch is int bestEpoch && epochs.All(e => e.Epoch != bestEpoch))
             warnings.Add($"best epoch {summary.BestEpoch} has no line in {ExperimentFiles.EpochMetrics}");
 
         return new ExperimentRecord

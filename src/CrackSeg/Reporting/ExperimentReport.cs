@@ -50,7 +50,7 @@ internal static class ExperimentReport
         if (run.Log is { } log)
         {
             blocks.Add(new HeadingBlock(2, "Training log"));
-            blocks.Add(new ParagraphBlock($"{ExperimentFiles.TrainingLog}: {log.LineCount} lines, {log.WarningCount} warnings, {log.ErrorCount} errors."));
+            blocks.Add(new ParagraphBlock($"{ExperimentFiles.TrainingLog}: {Format.Count(log.LineCount, "line")}, {Format.Count(log.WarningCount, "warning")}, {Format.Count(log.ErrorCount, "error")}."));
             if (log.Problems.Count > 0)
                 blocks.Add(new CodeBlock($"Warnings and errors (first {log.Problems.Count})", string.Join('\n', log.Problems), "text"));
             if (log.Tail.Count > 0)
@@ -75,22 +75,49 @@ internal static class ExperimentReport
     {
         var best = run.Validation.Best;
         var final = run.Validation.Final;
-        int bestEpoch = run.Validation.BestEpoch ?? run.Summary.BestEpoch;
-        yield return new Card("Best val IoU", Format.Metric(best.Iou), $"epoch {bestEpoch}");
+        yield return new Card("Best val IoU", Format.Metric(best.Iou), run.BestEpoch is int be ? $"epoch {be}" : "no validation yet");
         yield return new Card("Best val F1", Format.Metric(best.F1), $"Dice {Format.Metric(best.Dice)}");
         yield return new Card("Final val IoU", Format.Metric(final.Iou), $"epoch {run.Epochs[^1].Epoch}, F1 {Format.Metric(final.F1)}");
         yield return new Card("Training time", Format.Duration(run.Summary.TotalTrainingTimeSeconds), EpochsText(run));
-        yield return new Card("Device", run.Summary.Hardware.Device, run.Summary.Hardware.GpuName ?? "no GPU recorded");
+        var hw = run.Summary.Hardware;
+        yield return new Card("Device", hw.Device, hw.UsedGpu ? hw.GpuName : hw.CpuModel ?? "no GPU");
         yield return new Card("Parameters", Format.ParametersShort(run.Summary.ParameterCount), run.Preset is { } p ? $"preset {p}" : null);
     }
 
     private static string EpochsText(ExperimentRecord run) =>
         run.Summary.TrainingEpochs is int planned ? $"{run.EpochsCompleted} of {planned} epochs" : $"{run.EpochsCompleted} epochs";
 
+    private static string StatusText(RunSummary s) => s.Status switch
+    {
+        "early_stopped" => s.EarlyStopReason is { } r ? $"stopped early ({r})" : "stopped early",
+        "completed" => "completed",
+        "running" => "running (or ended without a final save)",
+        "interrupted" => "interrupted",
+        "failed" => "failed",
+        var other => other ?? Format.Missing,
+    };
+
     private static IEnumerable<string> Notes(ExperimentRecord run)
     {
-        if (run.Summary.TrainingEpochs is int planned && run.EpochsCompleted < planned)
-            yield return $"Training ended after {run.EpochsCompleted} of {planned} planned epochs (early stopping, interruption or a run still in progress).";
+        var s = run.Summary;
+        int planned = s.TrainingEpochs ?? run.EpochsCompleted;
+        string progress = $"{run.EpochsCompleted} of {planned} planned epochs";
+        switch (s.Status)
+        {
+            case "early_stopped":
+                yield return $"Early stopping after {progress}" + (s.EarlyStopReason is { } r ? $": {r}." : ".");
+                break;
+            case "interrupted" or "failed":
+                yield return $"The run {s.Status} after {progress}; the folder holds every finished epoch.";
+                break;
+            case "running":
+                yield return $"The run was still in progress at the last save ({progress}).";
+                break;
+            case null when run.EpochsCompleted < planned:
+                yield return $"Training ended after {progress} (early stopping, interruption or a run still in progress).";
+                break;
+        }
+        if (run.BestEpoch is null) yield return "No validation has run yet: best metrics are not available.";
         foreach (var w in run.Warnings) yield return w;
     }
 
@@ -108,10 +135,11 @@ internal static class ExperimentReport
         yield return ("Parameters", Format.Parameters(s.ParameterCount));
         yield return ("Dataset", Format.Text(s.Dataset));
         yield return ("Epochs completed", EpochsText(run));
-        yield return ("Best epoch", s.BestEpoch.ToString(CultureInfo.InvariantCulture));
+        yield return ("Best epoch", Format.Integer(run.BestEpoch));
+        if (s.Status is not null) yield return ("Status", StatusText(s));
         yield return ("Batch size", Format.Integer(s.BatchSize));
         yield return ("Learning rate", Format.LearningRate(s.LearningRate));
-        if (s.Seed is int seed) yield return ("Seed", seed.ToString(CultureInfo.InvariantCulture));
+        if (s.Seed is long seed) yield return ("Seed", seed.ToString(CultureInfo.InvariantCulture));
         yield return ("Total training time", $"{Format.Duration(s.TotalTrainingTimeSeconds)} ({Format.Fixed(s.TotalTrainingTimeSeconds, 1)} s)");
         if (times.Count > 0) yield return ("Mean epoch time", Format.Duration(times.Average()));
         if (rates.Count > 0) yield return ("Mean throughput", $"{Format.Fixed(rates.Average(), 1)} samples/s");
@@ -123,7 +151,7 @@ internal static class ExperimentReport
         yield return ("Device", hw.Device);
         yield return ("CUDA available", Format.Bool(hw.CudaAvailable));
         yield return ("GPU", hw.GpuName ?? "none recorded");
-        foreach (var (k, v) in hw.Other) yield return (k, v);
+        foreach (var (k, v) in hw.Other) yield return (k, k.EndsWith("_bytes", StringComparison.Ordinal) ? Format.Bytes(v) : v);
     }
 
     private static TableBlock BestFinalTable(ExperimentRecord run)
@@ -154,11 +182,11 @@ internal static class ExperimentReport
         };
         // Columns no epoch recorded (e.g. grad_norm from a Python-side writer) are dropped, not shown empty.
         cols = cols.Where((c, i) => i == 0 || run.Epochs.Any(e => c.Cell(e) is not null)).ToList();
-        int best = run.Summary.BestEpoch;
+        int? best = run.BestEpoch;
         var rows = run.Epochs.Select(e => new TableRow(
             cols.Select(c => new TableCell(c.Cell(e) ?? Format.Missing)).ToList(), Highlight: e.Epoch == best)).ToList();
         return new TableBlock(cols.Select(c => c.Head).ToList(), rows,
-            $"{ExperimentFiles.EpochMetrics}; highlighted: best epoch {best}", RightAlignFrom: 0);
+            best is int b ? $"{ExperimentFiles.EpochMetrics}; highlighted: best epoch {b}" : ExperimentFiles.EpochMetrics, RightAlignFrom: 0);
     }
 
     private static string? Opt(double? v, Func<double?, string> f) => v is null ? null : f(v);

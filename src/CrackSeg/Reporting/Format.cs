@@ -55,6 +55,20 @@ internal static class Format
         return h > 0 ? $"{h} h {m:00} min {sec:00} s" : $"{m} min {sec:00} s";
     }
 
+    /// <summary>"85899345920" → "80.0 GiB (85,899,345,920 bytes)"; non-numbers pass through.</summary>
+    public static string Bytes(string text)
+    {
+        if (!long.TryParse(text, NumberStyles.Integer, Inv, out long n) || n < 0) return text;
+        string[] units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+        double v = n;
+        int u = 0;
+        while (v >= 1024 && u < units.Length - 1) { v /= 1024; u++; }
+        return u == 0 ? $"{Integer(n)} bytes" : $"{v.ToString("0.0", Inv)} {units[u]} ({Integer(n)} bytes)";
+    }
+
+    /// <summary>"1 warning", "3 warnings".</summary>
+    public static string Count(int n, string noun) => $"{n.ToString("#,0", Inv)} {noun}{(n == 1 ? "" : "s")}";
+
     public static string Bool(bool? value) => value switch { true => "yes", false => "no", null => Missing };
 
     public static string Text(string? value) => string.IsNullOrWhiteSpace(value) ? Missing : value;

@@ -6,8 +6,15 @@ namespace CrackSeg.Reporting;
 public sealed record HardwareInfo(
     string Device, bool? CudaAvailable, string? GpuName, IReadOnlyList<KeyValuePair<string, string>> Other)
 {
-    /// <summary>"NVIDIA H100 80GB HBM3 (cuda)" or "cpu".</summary>
-    public string Describe() => GpuName is { Length: > 0 } gpu ? $"{gpu} ({Device})" : Device;
+    /// <summary>True when the run used a GPU (the saver writes gpu_name "CPU" for CPU runs).</summary>
+    public bool UsedGpu => !Device.StartsWith("cpu", StringComparison.OrdinalIgnoreCase)
+        && GpuName is { Length: > 0 } g && !g.Equals("CPU", StringComparison.OrdinalIgnoreCase);
+
+    public string? CpuModel => Other.FirstOrDefault(kv => kv.Key == "cpu_model").Value;
+
+    /// <summary>"NVIDIA H100 80GB HBM3 (cuda)", "cpu (AMD EPYC 7763)" or "cpu".</summary>
+    public string Describe() =>
+        UsedGpu ? $"{GpuName} ({Device})" : CpuModel is { Length: > 0 } cpu ? $"{Device} ({cpu})" : Device;
 }
 
 /// <summary>
@@ -27,10 +34,14 @@ public sealed record RunSummary
     public int? BatchSize { get; init; }
     public double? LearningRate { get; init; }
     public required MetricSet FinalMetrics { get; init; }
-    public required int BestEpoch { get; init; }
+    /// <summary>Null until a validation has run (the saver writes the folder after every epoch).</summary>
+    public int? BestEpoch { get; init; }
     public required double TotalTrainingTimeSeconds { get; init; }
     public string? Timestamp { get; init; }
-    public int? Seed { get; init; }
+    public long? Seed { get; init; }
+    /// <summary>The saver's run status: running, completed, early_stopped, interrupted or failed.</summary>
+    public string? Status { get; init; }
+    public string? EarlyStopReason { get; init; }
     public required HardwareInfo Hardware { get; init; }
     public IReadOnlyList<KeyValuePair<string, string>> OtherFields { get; init; } = [];
 
@@ -53,6 +64,8 @@ public sealed record RunSummary
         string? completedKey = o.FirstPresent(EpochsCompletedKeys);
         long? parameters = ReadParameterCount(o);
         o.MarkRead(PresetKeys);
+        // Shown through Status; "parameters" and friends through ParameterCount.
+        o.MarkRead("early_stopped", "final_metrics_epoch");
         o.MarkRead(EpochsCompletedKeys);
 
         var summary = new RunSummary
@@ -68,10 +81,12 @@ public sealed record RunSummary
             BatchSize = o.OptionalInt("batch_size"),
             LearningRate = o.OptionalNumber("learning_rate"),
             FinalMetrics = o.OptionalObject("final_metrics") is { } fm ? MetricSet.Read(fm) : MetricSet.Empty,
-            BestEpoch = o.RequiredInt("best_epoch"),
+            BestEpoch = o.OptionalInt("best_epoch"),
             TotalTrainingTimeSeconds = o.RequiredNumber("total_training_time"),
             Timestamp = o.OptionalString("timestamp"),
-            Seed = o.OptionalInt("seed"),
+            Seed = o.OptionalInteger("seed"),
+            Status = o.OptionalString("status"),
+            EarlyStopReason = o.OptionalString("early_stop_reason"),
             Hardware = hardware,
         };
         return summary with { OtherFields = o.Unread().SelectMany(p => JsonFields.Flatten(p.Name, p.Value)).ToList() };

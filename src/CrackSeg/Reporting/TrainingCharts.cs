@@ -9,8 +9,8 @@ internal static class TrainingCharts
     public static IReadOnlyList<ChartImage> ForExperiment(ExperimentRecord run)
     {
         var epochs = run.Epochs;
-        int best = run.Summary.BestEpoch;
-        string bestLabel = $"best epoch ({best})";
+        int? best = run.BestEpoch;
+        string? bestLabel = best is int b ? $"best epoch ({b})" : null;
         var charts = new List<ChartImage>
         {
             Render("loss.png", "Training and validation loss per epoch.", new ChartSpec(
