@@ -57,27 +57,32 @@ internal static class EvaluationSection
         if (eval.Ap is { } ap) yield return new Card("Average precision", Format.Metric(ap.Value), "area under the PR curve");
     }
 
-    /// <summary>Summary tables (scalars, metric groups, anything nested) and sweep tables (arrays of rows).</summary>
+    /// <summary>
+    /// Summary tables (scalars, flat metric groups) and sweep tables (arrays of flat rows), found at
+    /// any depth: {"sweep": {"thresholds": [...]}} gives a "sweep.thresholds" table.
+    /// </summary>
     private static (List<ReportBlock> Summary, List<ReportBlock> Sweeps) MetricsTables(JsonElement metrics)
     {
         var summary = new List<ReportBlock>();
         var sweeps = new List<ReportBlock>();
-        if (metrics.ValueKind != JsonValueKind.Object) return (summary, sweeps);
         var scalars = new List<(string, string)>();
-        var groups = new List<JsonProperty>();
-        var nested = new List<JsonProperty>();
-        foreach (var p in metrics.EnumerateObject())
+        var groups = new List<(string Name, JsonElement Value)>();
+        void Walk(string prefix, JsonElement obj)
         {
-            if (JsonFields.IsScalar(p.Value)) scalars.Add((p.Name, JsonFields.ScalarText(p.Value)));
-            else if (p.Value.ValueKind == JsonValueKind.Object && p.Value.EnumerateObject().All(q => JsonFields.IsScalar(q.Value))) groups.Add(p);
-            else if (IsRowArray(p.Value)) sweeps.Add(RowTable(p.Name, p.Value));
-            else nested.Add(p);
+            foreach (var p in obj.EnumerateObject())
+            {
+                string name = prefix + p.Name;
+                if (JsonFields.IsScalar(p.Value)) scalars.Add((name, JsonFields.ScalarText(p.Value)));
+                else if (p.Value.ValueKind == JsonValueKind.Object && p.Value.EnumerateObject().All(q => JsonFields.IsScalar(q.Value))) groups.Add((name, p.Value));
+                else if (IsRowArray(p.Value)) sweeps.Add(RowTable(name, p.Value));
+                else if (p.Value.ValueKind == JsonValueKind.Object) Walk(name + ".", p.Value);
+                else scalars.AddRange(JsonFields.Flatten(name, p.Value).Select(kv => (kv.Key, kv.Value)));
+            }
         }
+        if (metrics.ValueKind == JsonValueKind.Object) Walk("", metrics);
         if (sweeps.Count > 0) sweeps.Insert(0, new HeadingBlock(3, "Threshold sweep"));
         if (scalars.Count > 0) summary.Add(TableBlock.KeyValue(scalars, ExperimentFiles.EvaluationMetrics));
         if (groups.Count > 0) summary.Add(GroupTable(groups));
-        if (nested.Count > 0)
-            summary.Add(TableBlock.KeyValue(nested.SelectMany(p => JsonFields.Flatten(p.Name, p.Value)).Select(kv => (kv.Key, kv.Value))));
         return (summary, sweeps);
     }
 
@@ -86,7 +91,7 @@ internal static class EvaluationSection
         v.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Object && e.EnumerateObject().All(q => JsonFields.IsScalar(q.Value)));
 
     /// <summary>Metric groups ("dataset", "per_image_mean", "ods"...) as columns of one table, metrics as rows.</summary>
-    private static TableBlock GroupTable(List<JsonProperty> groups)
+    private static TableBlock GroupTable(List<(string Name, JsonElement Value)> groups)
     {
         var keys = groups.SelectMany(g => g.Value.EnumerateObject().Select(q => q.Name)).Distinct().ToList();
         var rows = keys.Select(k => new TableRow(

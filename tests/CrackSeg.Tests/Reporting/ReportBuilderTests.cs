@@ -173,4 +173,27 @@ public partial class ReportBuilderTests
         Assert.Contains("metrics/validation_metrics.json", e.Message);
         Assert.False(Directory.Exists(Path.Combine(fx.Dir, "report")));
     }
+
+    [Fact]
+    public void NestedEvaluationMetricsAreFoundAndTabulated()
+    {
+        using var fx = new FakeExperiment();
+        fx.Write("evaluation/metrics.json", """
+            {"split": "val",
+             "at_threshold": {"threshold": 0.5, "dataset": {"iou": 0.61, "f1": 0.7578}},
+             "sweep": {"ods": {"f": 0.7711, "thr": 0.35}, "ois": {"value": 0.7922}, "average_precision": 0.8033,
+                       "curve": [{"threshold": 0.25, "precision": 0.7, "recall": 0.9, "f1": 0.7875}, {"threshold": 0.75, "precision": 0.9, "recall": 0.6, "f1": 0.72}]}}
+            """);
+        var run = ExperimentRecord.Load(fx.Dir);
+        Assert.Equal(new SweepScore(0.7711, 0.35), run.Evaluation!.Ods);
+        Assert.Equal(0.7922, run.Evaluation.Ois!.Value);
+        Assert.Equal(0.8033, run.Evaluation.Ap!.Value);
+
+        var (html, _) = ReportBuilder.Build(fx.Dir, null);
+        string h = File.ReadAllText(html);
+        Assert.Contains("sweep.curve (2 rows)", h);        // the nested sweep became a table
+        Assert.Contains("at_threshold.dataset", h);        // the nested metric group became a column
+        Assert.Contains("0.7875", h);
+        Assert.Contains("at threshold 0.35", h);
+    }
 }
