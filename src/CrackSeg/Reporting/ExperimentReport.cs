@@ -146,7 +146,7 @@ internal static class ExperimentReport
         foreach (var (k, v) in s.OtherFields) yield return (k, v);
     }
 
-    private static IEnumerable<(string, string)> HardwareRows(HardwareInfo hw)
+    private static IEnumerable<(string, string)> HardwareRows(RecordedHardware hw)
     {
         yield return ("Device", hw.Device);
         yield return ("CUDA available", Format.Bool(hw.CudaAvailable));

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace CrackSeg.Reporting;
 
 /// <summary>The GPU/CPU the run used, from complete_summary.json's hardware_info.</summary>
-public sealed record HardwareInfo(
+public sealed record RecordedHardware(
     string Device, bool? CudaAvailable, string? GpuName, IReadOnlyList<KeyValuePair<string, string>> Other)
 {
     /// <summary>True when the run used a GPU (the saver writes gpu_name "CPU" for CPU runs).</summary>
@@ -42,7 +42,7 @@ public sealed record RunSummary
     /// <summary>The saver's run status: running, completed, early_stopped, interrupted or failed.</summary>
     public string? Status { get; init; }
     public string? EarlyStopReason { get; init; }
-    public required HardwareInfo Hardware { get; init; }
+    public required RecordedHardware Hardware { get; init; }
     public IReadOnlyList<KeyValuePair<string, string>> OtherFields { get; init; } = [];
 
     // Extras are not fixed by the guide: accept the spellings a PyTorch-side writer would use.
@@ -54,7 +54,7 @@ public sealed record RunSummary
     internal static RunSummary Read(JsonFields o)
     {
         var hw = o.RequiredObject("hardware_info");
-        var hardware = new HardwareInfo(
+        var hardware = new RecordedHardware(
             hw.RequiredString("device"),
             hw.OptionalBool("cuda_available"),
             hw.OptionalString("gpu_name"),
