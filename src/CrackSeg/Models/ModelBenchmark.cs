@@ -12,9 +12,12 @@ namespace CrackSeg.Models;
 /// </summary>
 public static class ModelBenchmark
 {
-    /// <summary>Median seconds per forward and per training step, images per second, and the process's peak RSS.</summary>
+    /// <summary>
+    /// Median wall seconds per forward and per training step, the process CPU seconds per iteration
+    /// (mean; on a shared machine the steadier figure), and the process's peak RSS.
+    /// </summary>
     public sealed record Result(string Preset, long Parameters, int Batch, int ImageSize, int Threads,
-        double ForwardSeconds, double TrainStepSeconds, double PeakRssMiB)
+        double ForwardSeconds, double TrainStepSeconds, double ForwardCpuSeconds, double TrainStepCpuSeconds, double PeakRssMiB)
     {
         public double ForwardImagesPerSecond => Batch / ForwardSeconds;
         public double TrainImagesPerSecond => Batch / TrainStepSeconds;
@@ -29,7 +32,7 @@ public static class ModelBenchmark
         var target = (rand([batch, 1, imageSize, imageSize], device: device) > 0.95).to(ScalarType.Float32);
 
         model.eval();
-        double forward = Median(warmup, iterations, device, () =>
+        var (forward, forwardCpu) = Measure(warmup, iterations, device, () =>
         {
             using var _ = no_grad();
             model.call(x);
@@ -37,7 +40,7 @@ public static class ModelBenchmark
 
         model.train();
         using var optimizer = optim.AdamW(model.parameters(), lr: 1e-4, weight_decay: 0.01);
-        double train = Median(warmup, iterations, device, () =>
+        var (train, trainCpu) = Measure(warmup, iterations, device, () =>
         {
             optimizer.zero_grad();
             F.binary_cross_entropy_with_logits(model.call(x), target).backward();
@@ -45,22 +48,31 @@ public static class ModelBenchmark
         });
 
         return new Result(model.Spec.Preset, model.parameters().Sum(p => p.numel()), batch, imageSize,
-            get_num_threads(), forward, train, PeakRssMiB());
+            get_num_threads(), forward, train, forwardCpu, trainCpu, PeakRssMiB());
     }
 
-    private static double Median(int warmup, int iterations, Device device, Action step)
+    private static (double MedianWall, double MeanCpu) Measure(int warmup, int iterations, Device device, Action step)
     {
         var times = new List<double>();
+        var process = Process.GetCurrentProcess();
+        TimeSpan cpuStart = TimeSpan.Zero;
         for (int i = 0; i < warmup + iterations; i++)
         {
+            if (i == warmup)
+            {
+                process.Refresh();
+                cpuStart = process.TotalProcessorTime;
+            }
             using var scope = NewDisposeScope();
             var watch = Stopwatch.StartNew();
             step();
             if (device.type == DeviceType.CUDA) cuda.synchronize();
             if (i >= warmup) times.Add(watch.Elapsed.TotalSeconds);
         }
+        process.Refresh();
+        double cpu = (process.TotalProcessorTime - cpuStart).TotalSeconds / iterations;
         times.Sort();
-        return times[times.Count / 2];
+        return (times[times.Count / 2], cpu);
     }
 
     /// <summary>Peak resident set size (Linux VmHWM), or NaN where /proc is unavailable.</summary>
