@@ -84,10 +84,11 @@ public sealed class CheckpointLoadingTests : IDisposable
         var stateDict = ToOrdered(StateDictKeys.Entries(source).ToDictionary(e => e.Key, e => e.Value));
         PyTorchPickler.PickleStateDict(wrapped, new OrderedDictionary { ["epoch"] = 3L, ["model_state_dict"] = stateDict });
 
-        foreach (var path in new[] { plain, wrapped })
+        foreach (var (path, viaHashtable) in new[] { (plain, false), (wrapped, false), (wrapped, true) })
         {
             using var target = new SwinV2CnnAsppUNet(TestModels.Nano(64));
-            StateDictLoader.LoadFile(target, path, "checkpoint");
+            if (viaHashtable) StateDictLoader.Load(target, PyTorchUnpickler.UnpickleStateDict(path), "checkpoint");
+            else StateDictLoader.LoadFile(target, path, "checkpoint");
             var expected = source.state_dict();
             foreach (var (key, value) in target.state_dict())
                 Assert.True(value.Equals(expected[key]), $"{path}: {key}");
