@@ -82,10 +82,12 @@ internal sealed class WindowAttention : Module<Tensor, Tensor>
         var qkvOut = F.linear(windows, qkv.weight!, bias)
             .view(batchWindows, tokens, 3, _heads, headDim)
             .permute(2, 0, 3, 1, 4);
-        var q = F.normalize(qkvOut[0], dim: -1);
         var k = F.normalize(qkvOut[1], dim: -1);
         var v = qkvOut[2];
         var scale = clamp(logit_scale, max: MaxLogitScale).exp();                   // heads, 1, 1
+        // normalize(q)·scale in one pass over q: q·(scale / max(‖q‖, eps)), F.normalize's eps.
+        var query = qkvOut[0];
+        var queryNorm = query.norm(-1, keepdim: true).clamp_min(1e-12);
 
         var positionBias = RelativePositionBias(windows.device, windows.dtype);    // heads, N, N
         // Per-window additive term: the bias alone, or bias + shift mask (nW, heads, N, N).
@@ -99,13 +101,13 @@ internal sealed class WindowAttention : Module<Tensor, Tensor>
             // attention has no 1/sqrt(d).
             if (maskWindows > 1)
                 additive = additive.unsqueeze(0).expand(batchWindows / maskWindows, -1, -1, -1, -1).reshape(batchWindows, _heads, tokens, tokens);
-            attended = F.scaled_dot_product_attention(q * (scale * Math.Sqrt(headDim)), k, v, attn_mask: additive);
+            attended = F.scaled_dot_product_attention(query * (scale * Math.Sqrt(headDim) / queryNorm), k, v, attn_mask: additive);
         }
         else
         {
             // Windows are ordered image-major, so (B, nW) views broadcast the per-window term over the batch.
             var images = batchWindows / maskWindows;
-            var logits = (q * scale).view(images, maskWindows, _heads, tokens, headDim)
+            var logits = (query * (scale / queryNorm)).view(images, maskWindows, _heads, tokens, headDim)
                 .matmul(k.view(images, maskWindows, _heads, tokens, headDim).transpose(-2, -1)) + additive;
             attended = logits.softmax(-1).matmul(v.view(images, maskWindows, _heads, tokens, headDim))
                 .view(batchWindows, _heads, tokens, headDim);
