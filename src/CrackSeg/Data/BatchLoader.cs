@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using CrackSeg.Common;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Data;
@@ -26,6 +27,8 @@ public sealed class BatchLoader
     {
         ArgumentNullException.ThrowIfNull(cache);
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "BatchSize must be at least 1");
+        if (options.Data.ImageSize % 32 != 0)
+            throw new InputException($"data.image_size must be a multiple of 32 (the encoder downsamples by 32); got {options.Data.ImageSize}");
         foreach (var s in samples)
             if (!cache.Contains(s)) throw new ArgumentException($"{s.ImagePath} is not in the sample cache (excluded or not decoded)", nameof(samples));
         _samples = samples.ToArray();
