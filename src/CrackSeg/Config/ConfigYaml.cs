@@ -39,6 +39,17 @@ public static class ConfigYaml
         emitter.Emit(new MappingEnd());
     }
 
+    /// <summary>Shortest round-trip text, in YAML 1.1 float form (PyYAML reads "1E-06" as a string, "1.0e-06" as a float).</summary>
+    internal static string YamlFloat(double d)
+    {
+        string r = d.ToString("R", CultureInfo.InvariantCulture);
+        int e = r.IndexOfAny(['E', 'e']);
+        string mantissa = e < 0 ? r : r[..e], exponent = e < 0 ? "" : "e" + r[(e + 1)..];
+        if (!mantissa.Contains('.')) mantissa += ".0";
+        if (exponent.Length > 1 && exponent[1] != '-' && exponent[1] != '+') exponent = "e+" + exponent[1..];
+        return mantissa + exponent;
+    }
+
     private static void EmitScalar(IEmitter emitter, object? value)
     {
         switch (value)
@@ -48,7 +59,7 @@ public static class ConfigYaml
                 emitter.Emit(new Scalar(null, null, s, plainIsAmbiguous ? ScalarStyle.DoubleQuoted : ScalarStyle.Any, true, true));
                 break;
             case bool b: emitter.Emit(new Scalar(b ? "true" : "false")); break;
-            case double d: emitter.Emit(new Scalar(d.ToString("R", CultureInfo.InvariantCulture))); break;
+            case double d: emitter.Emit(new Scalar(YamlFloat(d))); break;
             case IFormattable f: emitter.Emit(new Scalar(f.ToString(null, CultureInfo.InvariantCulture))); break;
             default: emitter.Emit(new Scalar(value?.ToString() ?? "~")); break;
         }

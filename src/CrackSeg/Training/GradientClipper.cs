@@ -1,0 +1,29 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CrackSeg.Training;
+
+/// <summary>
+/// Global-norm gradient clipping computed on the device. TorchSharp's clip_grad_norm_ returns the
+/// norm as a double, which is a host sync per step; this keeps the norm as a device scalar so the
+/// loop can read it only at log steps.
+/// </summary>
+public static class GradientClipper
+{
+    /// <summary>Returns the total L2 norm of all gradients (a device scalar) and clips to <paramref name="maxNorm"/> when > 0.</summary>
+    public static Tensor ClipByGlobalNorm(IReadOnlyList<Parameter> parameters, double maxNorm)
+    {
+        var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
+        if (grads.Count == 0) throw new InvalidOperationException("no gradients to clip: call backward() first");
+        Tensor total;
+        using (var norms = stack(grads.Select(g => linalg.vector_norm(g.to(ScalarType.Float32), 2)).ToArray()))
+            total = linalg.vector_norm(norms, 2);
+        if (maxNorm > 0)
+        {
+            // coef = min(1, max_norm / (norm + 1e-6)), as torch.nn.utils.clip_grad_norm_ does.
+            using var coef = (maxNorm / (total + 1e-6)).clamp_max(1.0);
+            foreach (var g in grads) g.mul_(coef.to(g.dtype));
+        }
+        return total;
+    }
+}

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using CrackSeg.Artifacts;
+using CrackSeg.Common;
+using CrackSeg.Config;
+using CrackSeg.Data;
+using CrackSeg.Metrics;
+using CrackSeg.Models;
+using CrackSeg.Training.Losses;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CrackSeg.Training;
+
+/// <summary>
+/// One `crackseg train`: builds (or resumes) the experiment folder, data, model and optimizer, runs
+/// the epochs, and after every epoch writes the checkpoint and hands the trackers to the saver, so a
+/// crash leaves a valid folder up to the last finished epoch.
+/// </summary>
+public sealed class TrainingRun
+{
+    private readonly RunLog _log;
+    private readonly ITrainingProgress _progress;
+
+    public TrainingRun(RunLog log, ITrainingProgress progress)
+    {
+        _log = log;
+        _progress = progress;
+    }
+
+    /// <summary>Tests: runs before each batch's backward (e.g. to inject a NaN loss).</summary>
+    public Func<Tensor, Tensor>? LossHook { get; init; }
+
+    /// <summary>Tests and crash drills: stop (as if interrupted) once this many epochs are done.</summary>
+    public int? StopAfterEpoch { get; init; }
+
+    public TrainingOutcome Run(TrainingRequest request, CancellationToken cancellation)
+    {
+        var plan = ResumePlan.Resolve(request, _log);
+        var config = plan.Config;
+        RejectUnsupported(config);
+
+        var device = DeviceSelector.Resolve(config.Training.Device);
+        if (config.Training.Threads > 0) torch.set_num_threads(config.Training.Threads);
+        ConfigureMatmulPrecision(config.Training.Precision, device);
+
+        // Everything that can fail on bad input is checked before the folder exists.
+        SyntheticData.EnsureExists(config.Data, _log);
+        DatasetIndex index = plan.Folder is not null && File.Exists(plan.Folder.SplitsJson)
+            ? DatasetIndex.FromSplits(SplitsFile.Read(plan.Folder.SplitsJson), config.Data, _log)
+            : DatasetIndex.Build(config.Data, config.Experiment.Seed, _log);
+        using var parts = TrainingComponents.Build(config, index, device, _log);
+        var (model, optimizer, loss, schedule, parameters) = (parts.Model, parts.Optimizer, parts.Loss, parts.Schedule, parts.Parameters);
+        long parameterCount = parts.ParameterCount;
+
+        var folder = plan.Folder ?? ExperimentFolder.Create(config.Experiment.OutputDir, config.Experiment.Name, DateTimeOffset.Now);
+        _log.AttachFile(folder.TrainingLog);
+        _log.Info(plan.Folder is null ? $"experiment folder: {folder.Root}" : $"resuming experiment folder: {folder.Root}");
+        string configYaml = ConfigYaml.Serialize(config);
+        AtomicFile.WriteAllText(folder.ConfigYaml, configYaml);
+        if (!File.Exists(folder.SplitsJson)) SplitsFile.Write(folder.SplitsJson, index);
+        foreach (var excluded in index.Excluded) _log.Warning($"data: excluded {excluded}");
+
+        var hardwareInfo = HardwareInfo.Detect(DeviceSelector.Describe(device), cuda.is_available(),
+            cuda.is_available() ? cuda.device_count() : 0, get_num_threads());
+        var hardware = HardwareSnapshot.From(hardwareInfo);
+        _log.Info($"device: {hardware.Device} ({hardware.GpuName}), torch threads {hardwareInfo.TorchThreads}");
+
+        var early = new EarlyStopping(config.Training.EarlyStopping);
+        var state = new TrainingState();
+        var checkpoints = new CheckpointStore(folder, config.Training.Checkpoint, _log);
+
+        if (plan.Checkpoint is not null)
+        {
+            using var restored = CheckpointStore.Load(plan.Checkpoint);
+            ModelStateCodec.Restore(model, restored.ModelState, plan.Checkpoint);
+            OptimizerStateCodec.Restore(optimizer, restored.OptimizerState);
+            state.Restore(restored);
+            if (restored.EarlyStopping is not null) early.Restore(restored.EarlyStopping);
+            if (restored.Plateau is not null) schedule.Plateau?.Restore(restored.Plateau);
+            _log.Info($"resumed from {plan.Checkpoint}: epoch {state.Epoch}, step {state.GlobalStep}");
+        }
+        _log.Info($"model {config.Model.Preset}: {parameterCount:N0} parameters; loss {loss.Describe()}; " +
+                  $"train {index.Train.Count}, val {index.Val.Count}, test {index.Test.Count} pairs; {parts.TrainLoader.BatchesPerEpoch} batches/epoch");
+
+        using var tensorboard = config.Logging.Tensorboard ? new TensorBoardLog(Path.Combine(folder.Root, "tensorboard")) : null;
+        var saver = new ExperimentSaver(_log);
+        var snapshots = new SnapshotFactory(config, configYaml, hardware, parameterCount);
+        IReadOnlyList<string> saved = [];
+        var clock = Stopwatch.StartNew();
+        double secondsBefore = state.TrainingSeconds;
+        bool interrupted = false;
+
+        using var resumePoint = new ResumePoint();
+        var epochRunner = new TrainEpoch(model, optimizer, loss, parameters, schedule, config, _progress, _log) { LossHook = LossHook };
+        for (int epoch = state.Epoch + 1; epoch <= config.Training.Epochs && !state.EarlyStopped; epoch++)
+        {
+            if (StopAfterEpoch is int stop && state.Epoch >= stop) { interrupted = true; break; }
+            if (state.Epoch > 0 && !File.Exists(folder.EpochCheckpoint(state.Epoch)))
+                resumePoint.Hold(state.ToCheckpoint(model, optimizer, early, schedule.Plateau, configYaml, config.Experiment.Seed, state.History[^1]));
+            EpochSeed.Apply(config.Experiment.Seed, epoch);
+            var epochClock = Stopwatch.StartNew();
+            var train = epochRunner.Run(parts.TrainLoader, epoch, state.GlobalStep, cancellation);
+            state.GlobalStep = train.GlobalStep;
+            if (train.Interrupted) { interrupted = true; break; }
+
+            MetricResult? val = null;
+            if (epoch % config.Training.ValEvery == 0 || epoch == config.Training.Epochs)
+                val = Validation.Run(model, parts.ValLoader, loss, config.Metrics, device, epoch, _progress);
+            var record = EpochRecords.Create(epoch, train, val, epochClock.Elapsed.TotalSeconds);
+            state.History.Add(record);
+            state.Epoch = epoch;
+            state.TrainingSeconds = secondsBefore + clock.Elapsed.TotalSeconds;
+
+            bool improved = false;
+            if (record.Validation is not null)
+            {
+                double monitored = record.Validation[early.Monitor];
+                improved = early.Update(monitored, epoch);
+                schedule.Plateau?.Step(monitored);
+                if (early.ShouldStop)
+                {
+                    state.EarlyStopped = true;
+                    state.StopReason = $"early stopping: {early.Monitor} did not improve by more than {config.Training.EarlyStopping.MinDelta} for {config.Training.EarlyStopping.Patience} validations (best {early.Best:F4} at epoch {early.BestEpoch})";
+                }
+            }
+            if (improved && !WeightsAreFinite(parameters))
+            {
+                improved = false;
+                _log.Warning($"epoch {epoch}: weights are not finite; they are not saved as best");
+            }
+
+            var checkpoint = state.ToCheckpoint(model, optimizer, early, schedule.Plateau, configYaml, config.Experiment.Seed, record);
+            bool lastEpoch = epoch == config.Training.Epochs || state.EarlyStopped;
+            checkpoints.SaveEpoch(checkpoint, isBest: improved, forceEpochFile: lastEpoch || epoch == StopAfterEpoch);
+            saved = saver.Save(folder, snapshots.Create(state, early, lastEpoch ? (state.EarlyStopped ? RunStatus.EarlyStopped : RunStatus.Completed) : RunStatus.Running));
+            tensorboard?.WriteEpoch(record, model, parts.ValLoader, epoch);
+            string summary = EpochRecords.Summary(record, improved, config.Training.Epochs);
+            _log.Info(summary);
+            _progress.EpochFinished(epoch, summary);
+            if (state.EarlyStopped) _log.Info(state.StopReason!);
+        }
+
+        if (interrupted)
+        {
+            if (resumePoint.Write(folder) is string written) _log.Info($"saved {written} (the epoch-boundary checkpoint to resume from)");
+            if (state.History.Count > 0) saved = saver.Save(folder, snapshots.Create(state, early, RunStatus.Interrupted));
+            _log.Warning($"interrupted: the folder is complete up to epoch {state.Epoch}; continue with: crackseg train --resume {folder.Root}");
+        }
+        return new TrainingOutcome(folder.Root, state.Epoch, early.BestEpoch, state.EarlyStopped, interrupted, saved);
+    }
+
+    private static bool WeightsAreFinite(IReadOnlyList<TorchSharp.Modules.Parameter> parameters)
+    {
+        using var scope = NewDisposeScope();
+        return HostSync.ReadBool(stack(parameters.Select(p => isfinite(p).all()).ToArray()).all());
+    }
+
+    private static void RejectUnsupported(CrackSegConfig config)
+    {
+        if (config.Training.Precision == "bf16")
+            throw new InputException("training.precision: bf16 is not supported: TorchSharp 0.107 has no autocast, and hand-casting this model " +
+                "(LayerNorm, cosine attention, BatchNorm statistics) to bf16 is not numerically safe; use fp32, or tf32 on CUDA");
+    }
+
+    private static void ConfigureMatmulPrecision(string precision, Device device)
+    {
+        if (device.type != DeviceType.CUDA) return;
+        bool tf32 = precision == "tf32";
+        backends.cuda.matmul.allow_tf32 = tf32;
+        backends.cudnn.allow_tf32 = tf32;
+    }
+}
