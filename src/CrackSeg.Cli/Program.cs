@@ -1,3 +1,4 @@
 using CrackSeg.Cli;
 
+NativeEnvironment.PrepareForTorch(); // before anything loads LibTorch
 return await CliApp.RunAsync(args, Console.Out, Console.Error);

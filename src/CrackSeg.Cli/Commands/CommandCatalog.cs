@@ -8,6 +8,8 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All(CliContext context)
     {
         yield return TrainCommand.Create(context);
+        yield return EvaluateCommand.Create(context);
+        yield return PredictCommand.Create(context);
         yield return ModelCommand.Create(context);
         yield return DataCommands.Create(context);
         yield return ReportCommands.Report(context);

@@ -81,6 +81,27 @@ public sealed record ModelSpec
     }
 
     /// <summary>Checks every field; throws one <see cref="InputException"/> naming the first bad key.</summary>
+    /// <summary>
+    /// This spec as a fully explicit `model` section: saved in an experiment's config.yaml so the folder
+    /// keeps describing its model even if a preset's defaults change later.
+    /// </summary>
+    public ModelConfig ToConfig() => new()
+    {
+        Preset = Preset,
+        EmbedDim = EmbedDim,
+        Depths = Depths,
+        NumHeads = NumHeads,
+        WindowSize = WindowSize,
+        DropPathRate = DropPathRate,
+        AsppChannels = AsppChannels,
+        AsppDilations = AsppDilations,
+        AsppDropout = AsppDropout,
+        DecoderChannels = DecoderChannels,
+        CbamReduction = CbamReduction,
+        StemChannels = StemChannels,
+        PretrainedEncoder = PretrainedEncoder,
+    };
+
     public void Validate()
     {
         if (ImageSize < 32 || ImageSize % 32 != 0)

@@ -13,13 +13,20 @@ public static class ConfigCompatibility
     public static void EnsureResumable(CrackSegConfig saved, CrackSegConfig requested, string savedPath)
     {
         var differences = new List<string>();
-        Compare("model", saved.Model, requested.Model, differences);
+        // Compare what the model sections build: a preset name and its explicit fields are the same model.
+        Compare("model", Explicit(saved), Explicit(requested), differences);
         Compare("data", saved.Data, requested.Data, differences);
         if (saved.Experiment.Seed != requested.Experiment.Seed)
             differences.Add($"experiment.seed: saved {saved.Experiment.Seed}, requested {requested.Experiment.Seed}");
         if (differences.Count > 0)
             throw new InputException($"cannot resume: the requested config differs from {savedPath} in the model or data it trains:\n  " +
                 string.Join("\n  ", differences) + "\nStart a new experiment instead, or resume without these overrides.");
+    }
+
+    private static ModelConfig Explicit(CrackSegConfig config)
+    {
+        try { return Models.ModelSpec.Resolve(config.Model, config.Data.ImageSize).ToConfig(); }
+        catch (InputException) { return config.Model; }
     }
 
     private static void Compare(string path, object saved, object requested, List<string> differences)

@@ -37,6 +37,8 @@ public sealed class TrainingRun
     {
         var plan = ResumePlan.Resolve(request, _log);
         var config = plan.Config;
+        // The saved config names every model field, not just the preset.
+        config = config with { Model = ModelSpec.Resolve(config.Model, config.Data.ImageSize).ToConfig() };
         RejectUnsupported(config);
 
         var device = DeviceSelector.Resolve(config.Training.Device);

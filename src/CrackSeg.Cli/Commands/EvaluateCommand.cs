@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Globalization;
+using CrackSeg.Evaluation;
+
+namespace CrackSeg.Cli.Commands;
+
+/// <summary>`crackseg evaluate --experiment DIR ...`: metrics, threshold sweep, PR curve, per-image CSV, overlays.</summary>
+internal static class EvaluateCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var experiment = new Option<string>("--experiment", "-e") { Description = "Experiment folder (its config.yaml and splits.json are used)", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "best | last | PATH (ours, or a Python crackseg checkpoint with model_state_dict)", DefaultValueFactory = _ => "best" };
+        var split = new Option<string>("--split") { Description = "test | val (as recorded in splits.json)", DefaultValueFactory = _ => "test" };
+        var data = new Option<string?>("--data") { Description = "Dataset root, if it moved since training" };
+        var threshold = new Option<double?>("--threshold") { Description = "Probability threshold (default: metrics.threshold of the experiment)" };
+        var tolerance = new Option<int>("--tolerance") { Description = "Pixel tolerance for the tolerant F score", DefaultValueFactory = _ => 2 };
+        var overlays = new Option<int>("--overlays") { Description = "Overlays for the K best and K worst images", DefaultValueFactory = _ => 5 };
+        var device = new Option<string?>("--device") { Description = "auto | cpu | cuda | cuda:N (default: the experiment's training.device)" };
+        var command = new Command("evaluate", "Evaluate a trained experiment on its test (or val) split and write DIR/evaluation/");
+        foreach (var o in new Option[] { experiment, checkpoint, split, data, threshold, tolerance, overlays, device }) command.Options.Add(o);
+        command.SetAction(parse => CliApp.Guard(context, () =>
+        {
+            var options = new EvaluationOptions
+            {
+                Experiment = parse.GetValue(experiment)!,
+                Checkpoint = parse.GetValue(checkpoint)!,
+                Split = parse.GetValue(split)!,
+                DataRoot = parse.GetValue(data),
+                Threshold = parse.GetValue(threshold),
+                TolerancePx = parse.GetValue(tolerance),
+                Overlays = parse.GetValue(overlays),
+                Device = parse.GetValue(device),
+            };
+            var outcome = new Evaluator(context.Log).Run(options, context.Cancellation);
+            var r = outcome.Report;
+            var m = r.Metrics;
+            string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+            var o = context.Output;
+            o.WriteLine($"evaluation: {outcome.OutputDir}");
+            o.WriteLine($"split: {r.Split} ({r.ImageCount} images), checkpoint: {r.Checkpoint}");
+            o.WriteLine($"threshold: {r.Threshold.ToString(CultureInfo.InvariantCulture)}");
+            o.WriteLine($"iou: {F(m.Iou)}");
+            o.WriteLine($"dice: {F(m.Dice)}");
+            o.WriteLine($"f1: {F(m.F1)}");
+            o.WriteLine($"precision: {F(m.Precision)}");
+            o.WriteLine($"recall: {F(m.Recall)}");
+            o.WriteLine($"accuracy: {F(m.Accuracy)}");
+            o.WriteLine($"mean_iou: {F(m.MeanIou)}");
+            o.WriteLine($"ods_f: {F(r.Sweep.Ods.F)} (threshold {r.Sweep.Ods.Threshold.ToString("F3", CultureInfo.InvariantCulture)})");
+            o.WriteLine($"ois_f: {F(r.Sweep.Ois ?? double.NaN)}");
+            o.WriteLine($"ap: {F(r.Sweep.AveragePrecision)}");
+            o.WriteLine($"f1_tolerance_{r.TolerancePx}px: {F(r.Tolerance.F)}");
+            o.WriteLine($"cldice: {F(r.ClDice)}");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}
