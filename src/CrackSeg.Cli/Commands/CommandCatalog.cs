@@ -8,8 +8,11 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All(CliContext context)
     {
         yield return TrainCommand.Create(context);
-        yield return InfoCommand.Create(context);
+        yield return ModelCommand.Create(context);
+        yield return DataCommands.Create(context);
         yield return ArtifactsCommand.Create(context);
+        yield return BenchCommands.Create(context);
+        yield return InfoCommand.Create(context);
         yield return ConfigCommand.Create(context);
     }
 }

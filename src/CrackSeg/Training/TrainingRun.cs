@@ -48,11 +48,9 @@ public sealed class TrainingRun
         DatasetIndex index = plan.Folder is not null && File.Exists(plan.Folder.SplitsJson)
             ? DatasetIndex.FromSplits(SplitsFile.Read(plan.Folder.SplitsJson), config.Data, _log)
             : DatasetIndex.Build(config.Data, config.Experiment.Seed, _log);
-        if (index.Train.Count < config.Training.BatchSize)
-            throw new InputException($"data.root '{config.Data.Root}': the training split has {index.Train.Count} pairs, fewer than training.batch_size={config.Training.BatchSize}");
-        if (index.Val.Count == 0)
-            throw new InputException($"data.root '{config.Data.Root}': the validation split is empty; adjust data.splits or add data");
-        using var cache = SampleCache.Build(index, config.Data, _log, splits: [SplitName.Train, SplitName.Val]);
+        using var parts = TrainingComponents.Build(config, index, device, _log);
+        var (model, optimizer, loss, schedule, parameters) = (parts.Model, parts.Optimizer, parts.Loss, parts.Schedule, parts.Parameters);
+        long parameterCount = parts.ParameterCount;
 
         var folder = plan.Folder ?? ExperimentFolder.Create(config.Experiment.OutputDir, config.Experiment.Name, DateTimeOffset.Now);
         _log.AttachFile(folder.TrainingLog);
@@ -67,20 +65,6 @@ public sealed class TrainingRun
         var hardware = HardwareSnapshot.From(hardwareInfo);
         _log.Info($"device: {hardware.Device} ({hardware.GpuName}), torch threads {hardwareInfo.TorchThreads}");
 
-        var trainLoader = new BatchLoader(cache, index.Train, BatchLoaderOptions.ForTraining(config.Data, config.Training.BatchSize, config.Experiment.Seed, device));
-        var valLoader = new BatchLoader(cache, index.Val, BatchLoaderOptions.ForEvaluation(config.Data, config.Training.BatchSize, device));
-
-        // Initialisation is seeded so that two fresh runs start from the same weights.
-        manual_seed(config.Experiment.Seed);
-        using var model = ModelFactory.Create(config.Model, config.Data.ImageSize);
-        model.to(device);
-        var groups = ParameterGroups.Split(model);
-        var optimizer = OptimizerFactory.Create(config.Training, groups.Decay.Select(g => g.Parameter), groups.NoDecay.Select(g => g.Parameter));
-        var parameters = model.parameters().ToList();
-        long parameterCount = parameters.Sum(p => p.numel());
-        using var loss = LossFactory.Create(config.Training.Loss);
-        int stepsPerEpoch = (trainLoader.BatchesPerEpoch + config.Training.GradAccumSteps - 1) / config.Training.GradAccumSteps;
-        var schedule = new LearningRateSchedule(config.Training, stepsPerEpoch);
         var early = new EarlyStopping(config.Training.EarlyStopping);
         var state = new TrainingState();
         var checkpoints = new CheckpointStore(folder, config.Training.Checkpoint, _log);
@@ -96,7 +80,7 @@ public sealed class TrainingRun
             _log.Info($"resumed from {plan.Checkpoint}: epoch {state.Epoch}, step {state.GlobalStep}");
         }
         _log.Info($"model {config.Model.Preset}: {parameterCount:N0} parameters; loss {loss.Describe()}; " +
-                  $"train {index.Train.Count}, val {index.Val.Count}, test {index.Test.Count} pairs; {trainLoader.BatchesPerEpoch} batches/epoch");
+                  $"train {index.Train.Count}, val {index.Val.Count}, test {index.Test.Count} pairs; {parts.TrainLoader.BatchesPerEpoch} batches/epoch");
 
         using var tensorboard = config.Logging.Tensorboard ? new TensorBoardLog(Path.Combine(folder.Root, "tensorboard")) : null;
         var saver = new ExperimentSaver(_log);
@@ -112,13 +96,13 @@ public sealed class TrainingRun
             if (StopAfterEpoch is int stop && state.Epoch >= stop) { interrupted = true; break; }
             EpochSeed.Apply(config.Experiment.Seed, epoch);
             var epochClock = Stopwatch.StartNew();
-            var train = epochRunner.Run(trainLoader, epoch, state.GlobalStep, cancellation);
+            var train = epochRunner.Run(parts.TrainLoader, epoch, state.GlobalStep, cancellation);
             state.GlobalStep = train.GlobalStep;
             if (train.Interrupted) { interrupted = true; break; }
 
             MetricResult? val = null;
             if (epoch % config.Training.ValEvery == 0 || epoch == config.Training.Epochs)
-                val = Validation.Run(model, valLoader, loss, config.Metrics, device, epoch, _progress);
+                val = Validation.Run(model, parts.ValLoader, loss, config.Metrics, device, epoch, _progress);
             var record = EpochRecords.Create(epoch, train, val, epochClock.Elapsed.TotalSeconds);
             state.History.Add(record);
             state.Epoch = epoch;
@@ -146,7 +130,7 @@ public sealed class TrainingRun
             bool lastEpoch = epoch == config.Training.Epochs || state.EarlyStopped;
             checkpoints.SaveEpoch(checkpoint, isBest: improved, forceEpochFile: lastEpoch);
             saved = saver.Save(folder, snapshots.Create(state, early, lastEpoch ? (state.EarlyStopped ? RunStatus.EarlyStopped : RunStatus.Completed) : RunStatus.Running));
-            tensorboard?.WriteEpoch(record, model, valLoader, epoch);
+            tensorboard?.WriteEpoch(record, model, parts.ValLoader, epoch);
             _progress.EpochFinished(epoch, EpochRecords.Summary(record, improved, config.Training.Epochs));
             if (state.EarlyStopped) _log.Info(state.StopReason!);
         }

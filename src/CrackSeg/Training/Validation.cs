@@ -22,6 +22,9 @@ public static class Validation
                 using var scope = NewDisposeScope();
                 using var _ = b;
                 var logits = model.forward(b.Images);
+                // Padding (evaluation sizes rounded up to 32) is predicted as certain background, so it
+                // never counts as a false positive.
+                if (b.Valid is not null) logits = where(b.Valid > 0.5f, logits, full_like(logits, -30f));
                 accumulator.Update(logits, b.Masks);
                 accumulator.AddLoss(loss.forward(logits, b.Masks), (int)b.Images.shape[0]);
             }

@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Globalization;
+using CrackSeg.Benchmarks;
+using CrackSeg.Data;
+using CrackSeg.Training;
+
+namespace CrackSeg.Cli.Commands;
+
+/// <summary>
+/// `crackseg bench data|train|model|checkpoint|all`: speed and memory figures (benchmarks, not tests).
+/// Every sub-command ends with `name: value` lines that scripts can grep.
+/// </summary>
+internal static class BenchCommands
+{
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("bench", "Benchmarks: data loading, training loop overhead and memory, model speed, checkpoint I/O");
+        command.Subcommands.Add(Data(context));
+        command.Subcommands.Add(Train(context));
+        command.Subcommands.Add(Model(context));
+        command.Subcommands.Add(Checkpoint(context));
+        command.Subcommands.Add(All(context));
+        return command;
+    }
+
+    private static Command Data(CliContext context)
+    {
+        var data = new Option<string>("--data", "-d") { Description = "Dataset root", Required = true };
+        var seconds = new Option<double>("--seconds") { Description = "How long to time the cached loader", DefaultValueFactory = _ => 5 };
+        var command = new Command("data", "First-epoch decode rate and cached+augmented samples/s of 256x256 crops on one torch thread");
+        command.Options.Add(data);
+        command.Options.Add(seconds);
+        command.SetAction(parse => CliApp.Guard(context, () =>
+        {
+            var result = RunData(context, parse.GetValue(data)!, parse.GetValue(seconds));
+            context.Output.Write(result.Format());
+            Figure(context, "data_decode_pairs_per_s", result.DecodeFilesPerSecond / 2);
+            Figure(context, "data_cached_samples_per_s", result.SamplesPerSecond);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Train(CliContext context)
+    {
+        var args = new ConfigArguments();
+        var epochs = new Option<int>("--epochs") { Description = "Epochs to run (RSS drift is measured from epoch 2 to the last)", DefaultValueFactory = _ => 10 };
+        var command = new Command("train", "Training-loop samples/s, overhead ratio against pure forward+backward+step, host syncs per batch, RSS per epoch");
+        args.AddTo(command);
+        command.Options.Add(epochs);
+        command.SetAction(parse => CliApp.Guard(context, () =>
+        {
+            var result = TrainingBenchmark.Run(args.Load(parse), parse.GetValue(epochs), context.Log, context.Cancellation);
+            context.Output.Write(result.Format());
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Model(CliContext context)
+    {
+        var command = new Command("model", "Forward and training images/s of the seed preset (batch 2) and the small variant (batch 4) at 256x256, against the Python reference");
+        command.SetAction(parse => CliApp.Guard(context, () =>
+        {
+            foreach (var r in RunModels(context)) context.Output.WriteLine(Describe(r));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Checkpoint(CliContext context)
+    {
+        var preset = new Option<string>("--preset") { Description = "Model preset", DefaultValueFactory = _ => "seed" };
+        var command = new Command("checkpoint", "Save/load time and size of a full checkpoint (model + AdamW state)");
+        command.Options.Add(preset);
+        command.SetAction(parse => CliApp.Guard(context, () =>
+        {
+            var r = CheckpointBenchmark.Run(parse.GetValue(preset)!, Path.Combine("artifacts", "bench"));
+            context.Output.WriteLine($"checkpoint {r.Preset}: {r.Parameters:N0} parameters, {r.Bytes / 1048576.0:F0} MiB, save {r.SaveSeconds:F2} s, load {r.LoadSeconds:F2} s");
+            Figure(context, "checkpoint_save_s", r.SaveSeconds);
+            Figure(context, "checkpoint_load_s", r.LoadSeconds);
+            Figure(context, "checkpoint_mib", r.Bytes / 1048576.0);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command All(CliContext context)
+    {
+        var data = new Option<string>("--data", "-d") { Description = "Dataset root for the data figures", DefaultValueFactory = _ => "data/synthetic" };
+        var args = new ConfigArguments();
+        var epochs = new Option<int>("--epochs") { Description = "Epochs of the training-loop benchmark", DefaultValueFactory = _ => 10 };
+        var command = new Command("all", "Every benchmark, one table, then one `name: value` line per figure");
+        command.Options.Add(data);
+        command.Options.Add(epochs);
+        args.AddTo(command);
+        command.SetAction(parse => CliApp.Guard(context, () =>
+        {
+            var config = args.Load(parse);
+            SyntheticData.EnsureExists(config.Data, context.Log);
+            var dataResult = RunData(context, parse.GetValue(data)!, 5);
+            var train = TrainingBenchmark.Run(config, parse.GetValue(epochs), context.Log, context.Cancellation);
+            var models = RunModels(context);
+            var ckpt = CheckpointBenchmark.Run("seed", Path.Combine("artifacts", "bench"));
+
+            context.Output.Write(dataResult.Format());
+            context.Output.Write(train.Format());
+            foreach (var r in models) context.Output.WriteLine(Describe(r));
+            context.Output.WriteLine($"checkpoint seed: {ckpt.Bytes / 1048576.0:F0} MiB, save {ckpt.SaveSeconds:F2} s, load {ckpt.LoadSeconds:F2} s");
+            context.Output.WriteLine();
+            Figure(context, "data_decode_pairs_per_s", dataResult.DecodeFilesPerSecond / 2);
+            Figure(context, "data_cached_samples_per_s", dataResult.SamplesPerSecond);
+            Figure(context, "train_samples_per_s", train.SamplesPerSecond);
+            Figure(context, "overhead_ratio", train.OverheadRatio);
+            Figure(context, "device_syncs_per_batch", train.DeviceSyncsPerBatch);
+            Figure(context, "rss_drift_percent", train.RssDriftPercent);
+            foreach (var r in models)
+            {
+                Figure(context, $"fwd_img_per_s_{r.Name}", r.ForwardImagesPerSecond);
+                Figure(context, $"train_img_per_s_{r.Name}", r.TrainImagesPerSecond);
+            }
+            Figure(context, "checkpoint_save_s_seed", ckpt.SaveSeconds);
+            Figure(context, "checkpoint_mib_seed", ckpt.Bytes / 1048576.0);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static DataBenchResult RunData(CliContext context, string root, double seconds)
+    {
+        var config = new Config.DataConfig { Root = root };
+        return DataBench.Run(config, new DataBenchOptions { Seconds = seconds, Threads = 1 }, context.Log);
+    }
+
+    private static List<ModelSpeedResult> RunModels(CliContext context)
+    {
+        var results = new List<ModelSpeedResult>();
+        foreach (var (name, model, batch, _, _) in ModelSpeedBenchmark.Reference)
+        {
+            context.Log.Info($"bench model {name}: batch {batch}, 256x256");
+            results.Add(ModelSpeedBenchmark.Run(name, model, batch, 256, DeviceSelector.Resolve("auto")));
+        }
+        return results;
+    }
+
+    private static string Describe(ModelSpeedResult r)
+    {
+        var reference = ModelSpeedBenchmark.Reference.First(x => x.Name == r.Name);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"model {r.Name}: {r.Parameters:N0} params, batch {r.BatchSize}: forward {r.ForwardImagesPerSecond:F2} img/s ({r.ForwardImagesPerSecond / reference.PythonForward:F2}x Python), " +
+            $"train {r.TrainImagesPerSecond:F2} img/s ({r.TrainImagesPerSecond / reference.PythonTrain:F2}x Python)");
+    }
+
+    private static void Figure(CliContext context, string name, double value) =>
+        context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {value:0.###}"));
+}

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using CrackSeg.Artifacts;
+using CrackSeg.Config;
+using CrackSeg.Models;
+using CrackSeg.Training;
+using static TorchSharp.torch;
+
+namespace CrackSeg.Benchmarks;
+
+/// <summary>Save/load time and size of a full training checkpoint (model + AdamW state) of a preset.</summary>
+public sealed record CheckpointBenchmarkResult(string Preset, long Parameters, long Bytes, double SaveSeconds, double LoadSeconds);
+
+public static class CheckpointBenchmark
+{
+    public static CheckpointBenchmarkResult Run(string preset, string directory, int repeats = 3)
+    {
+        manual_seed(0);
+        using var model = ModelFactory.Create(new ModelConfig { Preset = preset }, 256);
+        var groups = ParameterGroups.Split(model);
+        var optimizer = OptimizerFactory.Create(new TrainingConfig(), groups.Decay.Select(g => g.Parameter), groups.NoDecay.Select(g => g.Parameter));
+        // One real step so the AdamW state (exp_avg, exp_avg_sq) exists and is saved.
+        using (var scope = NewDisposeScope())
+        {
+            model.train();
+            model.forward(randn(1, 3, 64, 64)).mean().backward();
+            optimizer.step();
+        }
+        var checkpoint = new Checkpoint
+        {
+            Epoch = 1,
+            GlobalStep = 1,
+            ModelState = model.state_dict(),
+            OptimizerState = OptimizerStateCodec.Capture(optimizer),
+            ConfigYaml = ConfigYaml.Serialize(new CrackSegConfig()),
+            Seed = 0,
+        };
+        Directory.CreateDirectory(directory);
+        string path = Path.Combine(directory, $"bench_{preset}.pth");
+        var saves = new List<double>();
+        var loads = new List<double>();
+        try
+        {
+            for (int i = 0; i < repeats; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                CheckpointStore.Save(path, checkpoint);
+                saves.Add(clock.Elapsed.TotalSeconds);
+                clock.Restart();
+                using (CheckpointStore.Load(path)) loads.Add(clock.Elapsed.TotalSeconds);
+            }
+            long bytes = new FileInfo(path).Length;
+            return new CheckpointBenchmarkResult(preset, model.parameters().Sum(p => p.numel()), bytes, saves.Min(), loads.Min());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
