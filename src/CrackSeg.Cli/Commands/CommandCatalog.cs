@@ -10,6 +10,8 @@ internal static class CommandCatalog
         yield return TrainCommand.Create(context);
         yield return ModelCommand.Create(context);
         yield return DataCommands.Create(context);
+        yield return ReportCommands.Report(context);
+        yield return ReportCommands.Compare(context);
         yield return ArtifactsCommand.Create(context);
         yield return BenchCommands.Create(context);
         yield return InfoCommand.Create(context);

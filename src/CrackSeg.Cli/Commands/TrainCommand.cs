@@ -19,6 +19,11 @@ internal static class TrainCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         command.Options.Add(resume);
+        var stopAfter = new Option<int?>("--stop-after-epoch")
+        {
+            Description = "Stop after this epoch (the schedule still spans training.epochs), leaving a folder that --resume continues exactly",
+        };
+        command.Options.Add(stopAfter);
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
             bool resuming = parse.GetResult(resume) is not null;
@@ -29,7 +34,7 @@ internal static class TrainCommand
             context.Log.Minimum = ParseLevel(config.Logging.Level);
 
             var progress = ProgressFactory.For(context, config.Logging);
-            var outcome = progress.Run(p => new TrainingRun(context.Log, p).Run(
+            var outcome = progress.Run(p => new TrainingRun(context.Log, p) { StopAfterEpoch = parse.GetValue(stopAfter) }.Run(
                 new TrainingRequest(config, resumeTarget, ConfigWasGiven: configPath is not null || overrides.Length > 0), context.Cancellation));
 
             context.Output.WriteLine($"experiment: {outcome.ExperimentDir}");

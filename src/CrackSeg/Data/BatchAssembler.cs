@@ -54,7 +54,7 @@ internal sealed class BatchAssembler
         var images = hostImages.to(_device, non_blocking: _pin);
         var masks = hostMasks.to(_device, non_blocking: _pin);
         for (int i = 0; i < n; i++)
-            if (plans[i].NeedsResample) Resample(cached[i], plans[i], images[i], masks[i]);
+            if (plans[i].NeedsWarp) Warp(cached[i], plans[i], images[i], masks[i]);
 
         Tensor? valid = anyPadding ? ValidRegions(plans, cw, ch) : null;
         if (_augment) DeviceAugment.Dihedral(plans, _device, images, masks, valid);
@@ -62,7 +62,6 @@ internal sealed class BatchAssembler
         var images255 = images.permute(0, 3, 1, 2).contiguous().to(ScalarType.Float32);
         var masks255 = masks.unsqueeze(1).to(ScalarType.Float32);
         var valid01 = valid?.unsqueeze(1).to(ScalarType.Float32);
-        if (_augment) DeviceAugment.Rotate(plans, _device, images255, masks255, valid01);
 
         var input = _augment
             ? DeviceAugment.Photometric(images255, plans, _device)
@@ -104,7 +103,7 @@ internal sealed class BatchAssembler
                 FillPattern(imageDest, PadRgb);
                 maskDest.Clear();
             }
-            if (!p.NeedsResample)
+            if (!p.NeedsWarp)
             {
                 _cache.CopyImageWindow(cached[i], p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, imageDest, cw * 3);
                 _cache.CopyMaskWindow(cached[i], p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, maskDest, cw);
@@ -113,15 +112,14 @@ internal sealed class BatchAssembler
         return (images, masks);
     }
 
-    /// <summary>Reads a window whose canvas size differs (zoom, resize, letterbox) and resizes it on the device into its slot.</summary>
-    private void Resample(CachedSample cached, SamplePlan p, Tensor imageSlot, Tensor maskSlot)
+    /// <summary>Reads a window that needs interpolation (zoom, resize, letterbox, rotation) and warps it on the device into its slot.</summary>
+    private void Warp(CachedSample cached, SamplePlan p, Tensor imageSlot, Tensor maskSlot)
     {
         var window = empty([p.SrcHeight, p.SrcWidth, 3], ScalarType.Byte, CPU);
         var windowMask = empty([p.SrcHeight, p.SrcWidth], ScalarType.Byte, CPU);
         _cache.CopyImageWindow(cached, p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, window.bytes, p.SrcWidth * 3);
         _cache.CopyMaskWindow(cached, p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, windowMask.bytes, p.SrcWidth);
-        var image = DeviceAugment.ResizeImage(window.to(_device), p.DstHeight, p.DstWidth);
-        var mask = DeviceAugment.ResizeMask(windowMask.to(_device), p.DstHeight, p.DstWidth);
+        var (image, mask) = DeviceAugment.Warp(window.to(_device), windowMask.to(_device), p.DstHeight, p.DstWidth, p.AngleDegrees);
         imageSlot.narrow(0, 0, p.DstHeight).narrow(1, 0, p.DstWidth).copy_(image);
         maskSlot.narrow(0, 0, p.DstHeight).narrow(1, 0, p.DstWidth).copy_(mask);
     }

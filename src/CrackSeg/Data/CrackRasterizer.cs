@@ -26,7 +26,7 @@ internal static class CrackRasterizer
             (double x, double y, double heading) = StartPoint(width, height, rng);
             double length = rng.Uniform(0.5, 1.3) * span;
             double baseWidth = 1.0 + 5.0 * Math.Pow(rng.NextDouble(), 1.7);
-            double darkness = Math.Min(0.85, rng.Uniform(0.35, 0.7) * contrast);
+            double darkness = Math.Min(0.8, rng.Uniform(0.25, 0.6) * contrast);
             Walk(cracks, width, height, x, y, heading, length, baseWidth, darkness, depth: 0, rng);
         }
         return cracks;
@@ -63,10 +63,17 @@ internal static class CrackRasterizer
             // Mean-reverting heading: jagged locally, roughly straight overall, with rare kinks.
             heading += rng.NextGaussian() * 0.2 + 0.06 * (trend - heading);
             if (rng.Chance(0.015)) trend += rng.Uniform(-0.7, 0.7);
-            x += Math.Cos(heading) * Step;
-            y += Math.Sin(heading) * Step;
+            double nx = x + Math.Cos(heading) * Step, ny = y + Math.Sin(heading) * Step;
+            if (nx < 0 || ny < 0 || nx > width || ny > height)
+            {
+                // Stop on the image border: a centre line outside the frame would shade border pixels
+                // that the mask cannot contain.
+                points.Add(ClipToFrame(x, y, nx, ny, width, height));
+                break;
+            }
+            x = nx;
+            y = ny;
             points.Add((x, y));
-            if (x < -8 || y < -8 || x > width + 8 || y > height + 8) break;
             if (branches.Count < maxBranches && s > 4 && rng.Chance(0.012))
             {
                 double side = rng.Chance(0.5) ? 1 : -1;
@@ -86,6 +93,17 @@ internal static class CrackRasterizer
             Walk(cracks, width, height, b.X, b.Y, b.Heading, length * rng.Uniform(0.15, 0.45),
                 Math.Max(1.0, baseWidth * rng.Uniform(0.4, 0.8)), darkness * rng.Uniform(0.8, 1.0), depth + 1, rng);
         }
+    }
+
+    /// <summary>The point where the segment from an inside point to an outside point crosses the frame.</summary>
+    private static (double, double) ClipToFrame(double x0, double y0, double x1, double y1, int width, double height)
+    {
+        double t = 1;
+        if (x1 < 0) t = Math.Min(t, x0 / (x0 - x1));
+        if (x1 > width) t = Math.Min(t, (width - x0) / (x1 - x0));
+        if (y1 < 0) t = Math.Min(t, y0 / (y0 - y1));
+        if (y1 > height) t = Math.Min(t, (height - y0) / (y1 - y0));
+        return (Math.Clamp(x0 + t * (x1 - x0), 0, width), Math.Clamp(y0 + t * (y1 - y0), 0, height));
     }
 
     /// <summary>Rasterises <paramref name="cracks"/>: sets mask pixels (255) and the per-pixel darkening (max over cracks).</summary>

@@ -17,23 +17,35 @@ internal static class DeviceAugment
     /// <summary>BT.601 luma weights: the grey mean that contrast pivots around (as torchvision).</summary>
     private static readonly float[] Luma = [0.299f, 0.587f, 0.114f];
 
-    /// <summary>Bilinear (antialiased when shrinking) resize of an HWC uint8 window.</summary>
-    public static Tensor ResizeImage(Tensor hwc, int height, int width)
-    {
-        var nchw = hwc.permute(2, 0, 1).unsqueeze(0).to(ScalarType.Float32);
-        var resized = F.interpolate(nchw, [height, width], null, InterpolationMode.Bilinear, false, false, true);
-        return resized.round_().clamp_(0, 255).to(ScalarType.Byte).squeeze(0).permute(1, 2, 0);
-    }
-
     /// <summary>
-    /// Resizes an HW 0/255 mask with the image's kernel and thresholds at the midpoint — the rule
-    /// that rounding gives the image, so a binary image and its mask stay aligned pixel for pixel.
+    /// Resizes (and, for a non-zero angle, rotates about the centre) one HWC uint8 window and its HW
+    /// 0/255 mask to <paramref name="height"/>x<paramref name="width"/> in a single interpolation.
+    /// The mask goes through the image's kernel and is cut at the midpoint — the rule rounding gives
+    /// the image — so a binary image and its mask stay aligned pixel for pixel. Plain resizes use
+    /// antialiased bilinear; rotations use bilinear grid sampling with reflected borders.
     /// </summary>
-    public static Tensor ResizeMask(Tensor hw, int height, int width)
+    public static (Tensor Image, Tensor Mask) Warp(Tensor imageHwc, Tensor maskHw, int height, int width, double angleDegrees)
     {
-        var nchw = hw.unsqueeze(0).unsqueeze(0).to(ScalarType.Float32);
-        var resized = F.interpolate(nchw, [height, width], null, InterpolationMode.Bilinear, false, false, true);
-        return resized.ge(127.5).to(ScalarType.Byte).mul_(255).squeeze(0).squeeze(0);
+        var image = imageHwc.permute(2, 0, 1).unsqueeze(0).to(ScalarType.Float32);
+        var mask = maskHw.unsqueeze(0).unsqueeze(0).to(ScalarType.Float32);
+        Tensor warpedImage, warpedMask;
+        if (angleDegrees == 0)
+        {
+            warpedImage = F.interpolate(image, [height, width], null, InterpolationMode.Bilinear, false, false, true);
+            warpedMask = F.interpolate(mask, [height, width], null, InterpolationMode.Bilinear, false, false, true);
+        }
+        else
+        {
+            // Rotation in output pixel space, expressed in the normalised coordinates grid_sample uses.
+            double a = angleDegrees * Math.PI / 180.0, c = Math.Cos(a), s = Math.Sin(a);
+            double aspect = (double)height / width;
+            var theta = tensor(new[] { (float)c, (float)(-s * aspect), 0f, (float)(s / aspect), (float)c, 0f }, [1, 2, 3], device: image.device);
+            var grid = F.affine_grid(theta, [1, 1, height, width], false);
+            warpedImage = F.grid_sample(image, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, false);
+            warpedMask = F.grid_sample(mask, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, false);
+        }
+        return (warpedImage.round_().clamp_(0, 255).to(ScalarType.Byte).squeeze(0).permute(1, 2, 0),
+                warpedMask.ge(127.5).to(ScalarType.Byte).mul_(255).squeeze(0).squeeze(0));
     }
 
     /// <summary>
@@ -58,30 +70,6 @@ internal static class DeviceAugment
                 t.index_copy_(0, index, sub.contiguous());
             }
         }
-    }
-
-    /// <summary>Small-angle rotation about the centre (bilinear, reflected borders) of NCHW float images and masks.</summary>
-    public static void Rotate(IReadOnlyList<SamplePlan> plans, Device device, Tensor images, Tensor masks255, Tensor? valid)
-    {
-        var chosen = Enumerable.Range(0, plans.Count).Where(i => plans[i].AngleDegrees != 0).ToArray();
-        if (chosen.Length == 0) return;
-        using var scope = NewDisposeScope();
-        var theta = new float[chosen.Length * 6];
-        for (int j = 0; j < chosen.Length; j++)
-        {
-            double a = plans[chosen[j]].AngleDegrees * Math.PI / 180.0;
-            float c = (float)Math.Cos(a), s = (float)Math.Sin(a);
-            theta[j * 6 + 0] = c; theta[j * 6 + 1] = -s;
-            theta[j * 6 + 3] = s; theta[j * 6 + 4] = c;
-        }
-        var index = tensor(chosen.Select(i => (long)i).ToArray(), device: device);
-        var thetaT = tensor(theta, [chosen.Length, 2, 3], device: device);
-        var grid = F.affine_grid(thetaT, [chosen.Length, 1, images.shape[2], images.shape[3]], false);
-
-        Tensor Warp(Tensor t) => F.grid_sample(t.index_select(0, index), grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, false);
-        images.index_copy_(0, index, Warp(images));
-        masks255.index_copy_(0, index, Warp(masks255).ge(127.5).to(masks255.dtype).mul_(255));
-        valid?.index_copy_(0, index, Warp(valid).ge(0.5).to(valid.dtype));
     }
 
     /// <summary>

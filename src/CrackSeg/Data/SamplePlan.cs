@@ -17,6 +17,8 @@ internal readonly record struct SamplePlan(
     double Brightness, double Contrast, double Gamma)
 {
     public bool NeedsResample => SrcWidth != DstWidth || SrcHeight != DstHeight;
+    /// <summary>Needs an interpolating warp (resize and/or rotation) rather than a plain copy.</summary>
+    public bool NeedsWarp => NeedsResample || AngleDegrees != 0;
     public int DihedralKey => (HFlip ? 1 : 0) | (VFlip ? 2 : 0) | (Rot90 << 2);
     public bool HasPhotometric => Brightness != 1.0 || Contrast != 1.0;
 }

@@ -39,7 +39,10 @@ public static class SyntheticCracks
     }
 
     /// <summary>Renders image <paramref name="index"/> of the corpus <paramref name="seed"/>: RGB24 bytes and a 0/255 mask.</summary>
-    public static (byte[] Rgb, byte[] Mask) Render(int width, int height, int seed, int index)
+    public static (byte[] Rgb, byte[] Mask) Render(int width, int height, int seed, int index) => Render(width, height, seed, index, cracks: true);
+
+    /// <summary>Without <paramref name="cracks"/>, the same surface bare (tests compare the two to check the mask is exact).</summary>
+    internal static (byte[] Rgb, byte[] Mask) Render(int width, int height, int seed, int index, bool cracks)
     {
         var textureRng = new DeterministicRng((ulong)seed, (ulong)index, 0x7E47UL, (ulong)width, (ulong)height);
         var crackRng = new DeterministicRng((ulong)seed, (ulong)index, 0xC4AC5UL, (ulong)width, (ulong)height);
@@ -51,7 +54,7 @@ public static class SyntheticCracks
 
         var mask = new byte[width * height];
         var darkening = new float[width * height];
-        CrackRasterizer.Rasterise(CrackRasterizer.Grow(width, height, contrast, crackRng), width, height, mask, darkening);
+        if (cracks) CrackRasterizer.Rasterise(CrackRasterizer.Grow(width, height, contrast, crackRng), width, height, mask, darkening);
 
         var rgb = new byte[width * height * 3];
         for (int p = 0; p < lum.Length; p++)

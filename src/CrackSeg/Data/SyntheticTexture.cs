@@ -26,9 +26,9 @@ internal static class SyntheticTexture
         }
 
         AddSpeckle(lum, width, height, kind, rng);
-        int stains = rng.NextInt(4);
+        int stains = rng.NextInt(5);
         for (int i = 0; i < stains; i++) AddStain(lum, width, height, rng);
-        if (rng.Chance(0.35)) AddShadow(lum, width, height, rng);
+        if (rng.Chance(0.5)) AddShadow(lum, width, height, rng);
         AddGradient(lum, width, height, rng);
 
         float warm = (float)rng.Uniform(-0.04, 0.06);
@@ -41,7 +41,7 @@ internal static class SyntheticTexture
     /// <summary>Smoothly interpolated random lattice values with the given wavelength (pixels per cell).</summary>
     private static void AddValueNoise(float[] lum, int width, int height, int wavelength, float amplitude, DeterministicRng rng)
     {
-        int gw = width / wavelength + 2, gh = height / wavelength + 2;
+        int gw = (width + wavelength - 1) / wavelength + 2, gh = (height + wavelength - 1) / wavelength + 2;
         var grid = new float[gw * gh];
         for (int i = 0; i < grid.Length; i++) grid[i] = (float)(rng.NextDouble() * 2 - 1);
         double ox = rng.NextDouble(), oy = rng.NextDouble();
@@ -66,7 +66,7 @@ internal static class SyntheticTexture
     /// <summary>Aggregate stones and pores: small soft discs, brighter or darker than the matrix.</summary>
     private static void AddSpeckle(float[] lum, int width, int height, Surface kind, DeterministicRng rng)
     {
-        double density = kind == Surface.Asphalt ? rng.Uniform(1 / 40.0, 1 / 18.0) : rng.Uniform(1 / 160.0, 1 / 60.0);
+        double density = kind == Surface.Asphalt ? rng.Uniform(1 / 40.0, 1 / 18.0) : rng.Uniform(1 / 120.0, 1 / 40.0);
         int count = (int)(width * height * density);
         for (int i = 0; i < count; i++)
         {
@@ -99,7 +99,7 @@ internal static class SyntheticTexture
         double size = Math.Min(width, height);
         double rx = rng.Uniform(0.08, 0.3) * size, ry = rng.Uniform(0.08, 0.3) * size;
         double angle = rng.Uniform(0, Math.PI);
-        double factor = rng.Chance(0.7) ? rng.Uniform(0.72, 0.92) : rng.Uniform(1.05, 1.15);
+        double factor = rng.Chance(0.7) ? rng.Uniform(0.6, 0.9) : rng.Uniform(1.05, 1.15);
         double softness = rng.Uniform(0.15, 0.5);
         var wobble = new double[6];
         for (int i = 0; i < wobble.Length; i++) wobble[i] = rng.Uniform(-0.12, 0.12);
@@ -126,7 +126,7 @@ internal static class SyntheticTexture
         double nx = Math.Cos(angle), ny = Math.Sin(angle);
         double offset = rng.Uniform(-0.3, 0.3) * Math.Min(width, height);
         double edge = rng.Uniform(3, 18);
-        double darkness = rng.Uniform(0.55, 0.8);
+        double darkness = rng.Uniform(0.45, 0.8);
         bool band = rng.Chance(0.5);
         double bandWidth = rng.Uniform(14, 0.35 * Math.Min(width, height));
         for (int y = 0; y < height; y++)

@@ -41,5 +41,5 @@ public sealed class LogLineProgress : ITrainingProgress
 
     public void ValidationStarted(int epoch, int batches) => _log.Debug($"epoch {epoch}: validating on {batches} batches");
 
-    public void EpochFinished(int epoch, string summary) => _log.Info(summary);
+    public void EpochFinished(int epoch, string summary) { } // the trainer logs the summary itself
 }

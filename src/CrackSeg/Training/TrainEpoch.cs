@@ -54,7 +54,7 @@ public sealed class TrainEpoch
         _progress.EpochStarted(epoch, _training.Epochs, batches);
 
         Device? device = null;
-        Tensor? lossSum = null, normSum = null;
+        Tensor? lossSum = null, lossCount = null, normSum = null;
         long optimizerSteps = 0;
         int samples = 0, batch = 0, skipped = 0, badInARow = 0;
         double lr = _schedule.LearningRateAt(globalStep);
@@ -69,12 +69,17 @@ public sealed class TrainEpoch
                 device ??= b.Images.device;
                 lossSum ??= zeros(1, dtype: ScalarType.Float64, device: device).DetachFromDisposeScope();
                 normSum ??= zeros(1, dtype: ScalarType.Float64, device: device).DetachFromDisposeScope();
+                lossCount ??= zeros(1, dtype: ScalarType.Float64, device: device).DetachFromDisposeScope();
 
                 var logits = _model.forward(b.Images);
                 var loss = _loss.forward(logits, b.Masks);
                 if (LossHook is not null) loss = LossHook(loss);
                 (accum > 1 ? loss / accum : loss).backward();
-                lossSum.add_(loss.detach().to(ScalarType.Float64) * b.Images.shape[0]);
+                // Non-finite losses (skipped steps) stay out of the epoch mean, without a host read.
+                var lossValue = loss.detach().to(ScalarType.Float64);
+                var lossFinite = isfinite(lossValue);
+                lossSum.add_(where(lossFinite, lossValue, zeros_like(lossValue)) * b.Images.shape[0]);
+                lossCount.add_(lossFinite.to(ScalarType.Float64) * b.Images.shape[0]);
                 samples += (int)b.Images.shape[0];
                 batch++;
 
@@ -107,14 +112,14 @@ public sealed class TrainEpoch
                 }
 
                 bool logStep = batch % _logging.LogEvery == 0 || batch == batches;
-                float? running = logStep ? HostSync.ReadFloat(lossSum / samples) : null;
+                float? running = logStep ? HostSync.ReadFloat(lossSum / lossCount.clamp_min(1)) : null;
                 _progress.BatchFinished(epoch, batch, batches, running, samples / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
 
                 if (cancellation.IsCancellationRequested && batch < batches)
                     return new TrainEpochResult(double.NaN, double.NaN, lr, 0, samples, skipped, globalStep, Interrupted: true);
             }
             if (samples == 0) throw new InputException("the training loader produced no batches (check data.root and training.batch_size)");
-            double meanLoss = HostSync.ReadFloat(lossSum! / samples);
+            double meanLoss = HostSync.ReadFloat(lossSum! / lossCount!.clamp_min(1));
             double meanNorm = optimizerSteps > 0 ? HostSync.ReadFloat(normSum! / optimizerSteps) : double.NaN;
             if (!double.IsFinite(meanLoss))
                 throw new TrainingDivergedException($"epoch {epoch}: the mean training loss is not finite; lower training.learning_rate or check the data");
@@ -123,6 +128,7 @@ public sealed class TrainEpoch
         finally
         {
             lossSum?.Dispose();
+            lossCount?.Dispose();
             normSum?.Dispose();
         }
     }

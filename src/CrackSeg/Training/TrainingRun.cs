@@ -90,10 +90,13 @@ public sealed class TrainingRun
         double secondsBefore = state.TrainingSeconds;
         bool interrupted = false;
 
+        using var resumePoint = new ResumePoint();
         var epochRunner = new TrainEpoch(model, optimizer, loss, parameters, schedule, config, _progress, _log) { LossHook = LossHook };
         for (int epoch = state.Epoch + 1; epoch <= config.Training.Epochs && !state.EarlyStopped; epoch++)
         {
             if (StopAfterEpoch is int stop && state.Epoch >= stop) { interrupted = true; break; }
+            if (state.Epoch > 0 && !File.Exists(folder.EpochCheckpoint(state.Epoch)))
+                resumePoint.Hold(state.ToCheckpoint(model, optimizer, early, schedule.Plateau, configYaml, config.Experiment.Seed, state.History[^1]));
             EpochSeed.Apply(config.Experiment.Seed, epoch);
             var epochClock = Stopwatch.StartNew();
             var train = epochRunner.Run(parts.TrainLoader, epoch, state.GlobalStep, cancellation);
@@ -128,15 +131,18 @@ public sealed class TrainingRun
 
             var checkpoint = state.ToCheckpoint(model, optimizer, early, schedule.Plateau, configYaml, config.Experiment.Seed, record);
             bool lastEpoch = epoch == config.Training.Epochs || state.EarlyStopped;
-            checkpoints.SaveEpoch(checkpoint, isBest: improved, forceEpochFile: lastEpoch);
+            checkpoints.SaveEpoch(checkpoint, isBest: improved, forceEpochFile: lastEpoch || epoch == StopAfterEpoch);
             saved = saver.Save(folder, snapshots.Create(state, early, lastEpoch ? (state.EarlyStopped ? RunStatus.EarlyStopped : RunStatus.Completed) : RunStatus.Running));
             tensorboard?.WriteEpoch(record, model, parts.ValLoader, epoch);
-            _progress.EpochFinished(epoch, EpochRecords.Summary(record, improved, config.Training.Epochs));
+            string summary = EpochRecords.Summary(record, improved, config.Training.Epochs);
+            _log.Info(summary);
+            _progress.EpochFinished(epoch, summary);
             if (state.EarlyStopped) _log.Info(state.StopReason!);
         }
 
         if (interrupted)
         {
+            if (resumePoint.Write(folder) is string written) _log.Info($"saved {written} (the epoch-boundary checkpoint to resume from)");
             if (state.History.Count > 0) saved = saver.Save(folder, snapshots.Create(state, early, RunStatus.Interrupted));
             _log.Warning($"interrupted: the folder is complete up to epoch {state.Epoch}; continue with: crackseg train --resume {folder.Root}");
         }
