@@ -20,7 +20,8 @@ internal sealed class TorchZipArchive
     /// <summary>PyTorch's serialization format version for zip archives written by torch.save.</summary>
     private const string FormatVersion = "3\n";
     private const int Alignment = 64;
-    private const long ChunkBytes = 1L << 30; // a Span covers at most 2 GiB: larger storages go in slices
+    /// <summary>A Span covers at most 2 GiB: larger storages are written in slices of this size.</summary>
+    public const long DefaultChunkBytes = 1L << 30;
     private const uint LocalSig = 0x04034b50, CentralSig = 0x02014b50, EndSig = 0x06054b50, Zip64EndSig = 0x06064b50, Zip64LocatorSig = 0x07064b50;
     private const ushort DosTime = 0, DosDate = (0 << 9) | (1 << 5) | 1; // 1980-01-01 00:00:00, the zip epoch
     private const ushort PaddingFieldId = 0x4246; // "FB", PyTorch's padding extra field
@@ -41,6 +42,7 @@ internal sealed class TorchZipArchive
 
     private readonly List<Record> _records;
     private readonly long _zip64Threshold;
+    private readonly long _chunkBytes;
     private readonly long _centralOffset, _centralSize;
     private readonly bool _zip64End;
 
@@ -50,9 +52,11 @@ internal sealed class TorchZipArchive
     /// <param name="pickle">The data.pkl bytes.</param>
     /// <param name="storages">The tensors of the pickle's persistent ids, in key order (CPU, contiguous, borrowed: keep them alive until written).</param>
     /// <param name="zip64Threshold">Tests: sizes and offsets from this value on use Zip64 fields (the format's limit is 0xFFFFFFFF).</param>
-    public TorchZipArchive(byte[] pickle, IReadOnlyList<Tensor> storages, long zip64Threshold = uint.MaxValue)
+    /// <param name="chunkBytes">Tests: the slice size for large storages.</param>
+    public TorchZipArchive(byte[] pickle, IReadOnlyList<Tensor> storages, long zip64Threshold = uint.MaxValue, long chunkBytes = DefaultChunkBytes)
     {
         _zip64Threshold = zip64Threshold;
+        _chunkBytes = chunkBytes;
         _records = [Small("data.pkl", pickle), Small("byteorder", "little"u8.ToArray())];
         for (int i = 0; i < storages.Count; i++)
         {
@@ -221,7 +225,7 @@ internal sealed class TorchZipArchive
         return p + 22;
     }
 
-    private static uint TensorCrc(Tensor t)
+    private uint TensorCrc(Tensor t)
     {
         uint crc = 0;
         ForEachChunk(t, span => crc = Crc32.Append(crc, span));
@@ -230,18 +234,18 @@ internal sealed class TorchZipArchive
 
     private delegate void SpanAction(ReadOnlySpan<byte> span);
 
-    /// <summary>The tensor's bytes as spans over its own memory (slices of at most <see cref="ChunkBytes"/>).</summary>
-    private static void ForEachChunk(Tensor t, SpanAction action)
+    /// <summary>The tensor's bytes as spans over its own memory, in slices of at most the chunk size.</summary>
+    private void ForEachChunk(Tensor t, SpanAction action)
     {
         long bytes = t.NumberOfElements * t.ElementSize;
         if (bytes == 0) return;
-        if (bytes <= ChunkBytes)
+        if (bytes <= _chunkBytes)
         {
             action(t.bytes);
             return;
         }
         using var flat = t.view(-1);
-        long perChunk = ChunkBytes / t.ElementSize;
+        long perChunk = Math.Max(1, _chunkBytes / t.ElementSize);
         for (long start = 0; start < t.NumberOfElements; start += perChunk)
         {
             using var part = flat.narrow(0, start, Math.Min(perChunk, t.NumberOfElements - start));
