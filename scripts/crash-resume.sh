@@ -100,6 +100,7 @@ kill_in_checkpoint_write() { # LOG EPOCH DIR: freeze while a checkpoint temp fil
   while alive; do
     tmps=("$dir"/checkpoints/.*.tmp "$dir"/.best_model.pth.*.tmp)
     if [ ${#tmps[@]} -gt 0 ]; then
+      nap "$(rand_between 0 0.04)"        # somewhere inside the write, not always at its first byte
       kill -STOP "$PID" 2>/dev/null || break
       still=(); for f in "${tmps[@]}"; do [ -e "$f" ] && still+=("$f"); done
       if [ ${#still[@]} -gt 0 ]; then
@@ -146,8 +147,12 @@ for phase in "${PHASES[@]}"; do
   kills=$((kills + 1))
   resumed=$(grep -oE "resumed from .*: epoch [0-9]+" "$log" | sed 's/.*\(epoch [0-9]*\)/\1/' || true)
   echo "  kill $kills (session $session, ${resumed:+resumed after $resumed, }exit $rc): $LANDED"
-  verify "$CRASHED" "right after kill $kills" >"$WORK/verify-kill-$kills.txt" 2>&1
-  echo "    verify right after the kill: $(grep -oE "exit [0-9]+" "$WORK/verify-kill-$kills.txt" | head -1); $(grep -c '    | ' "$WORK/verify-kill-$kills.txt") line(s) in $WORK/verify-kill-$kills.txt"
+  # Informational: the state a kill leaves before any repair (the next --resume repairs it first).
+  if verify "$CRASHED" "right after kill $kills" >"$WORK/verify-kill-$kills.txt" 2>&1; then
+    echo "    verify right after the kill: valid"
+  else
+    echo "    verify right after the kill (before the resume repairs it):"; grep -E '^    \|   - ' "$WORK/verify-kill-$kills.txt" | sed 's/^    |   - /      - /'
+  fi
 done
 session=$((session + 1))
 "${CLI[@]}" train "${ARGS[@]}" "experiment.output_dir=$WORK/crashed" --resume "$CRASHED" >"$WORK/crashed-$session.out" 2>&1 \
@@ -190,28 +195,29 @@ finish_and_compare() { # LABEL DIR OUTPUT_DIR
 }
 if [ "$(id -u)" != 0 ]; then
   echo "  skipped: needs root (chattr +i, mount -t tmpfs)"
+elif ! EPOCH1=$(prepare_epoch1 "$WORK/epoch1") || [ -z "$EPOCH1" ]; then
+  fail "could not prepare a folder stopped after epoch 1"
 else
   # a) read-only target: the checkpoints folder is immutable (chmod does not stop root).
-  RO=$(prepare_epoch1 "$WORK/readonly") || fail "could not prepare the read-only case"
-  if [ -n "$RO" ] && chattr +i "$RO/checkpoints" 2>/dev/null; then
+  mkdir -p "$WORK/readonly"; cp -a "$EPOCH1" "$WORK/readonly/"; RO="$WORK/readonly/$(basename "$EPOCH1")"
+  if chattr +i "$RO/checkpoints" 2>/dev/null; then
     expect_write_failure "read-only checkpoints/ (chattr +i)" "$RO" "$WORK/readonly"
     chattr -i "$RO/checkpoints"
     verify "$RO" "read-only case, after the failure" >/dev/null && echo "    verify after the failure: valid" || fail "read-only case: folder invalid after the failure"
-    finish_and_compare "read-only case" "$RO" "$WORK/readonly"
   else
     echo "  read-only case skipped: chattr +i is not supported here"
   fi
-  # b) full disk: the folder lives on a tmpfs with room for less than one more checkpoint.
-  FULL=$(prepare_epoch1 "$WORK/fullsrc") || fail "could not prepare the full-disk case"
+  # b) full disk: the folder lives on a tmpfs with room for less than one more checkpoint; then room
+  #    is made (the folder moves back to the disk) and the run resumes to the end.
   mkdir -p "$WORK/full"
-  size=$(du -sk "$FULL" | awk '{print $1}'); ckpt=$(( $(stat -c %s "$FULL/checkpoints/epoch_1.pth") / 1024 ))
-  if [ -n "$FULL" ] && mount -t tmpfs -o size=$((size + ckpt / 2))k tmpfs "$WORK/full" 2>/dev/null; then
-    cp -a "$FULL" "$WORK/full/"; FD="$WORK/full/$(basename "$FULL")"
+  size=$(du -sk "$EPOCH1" | awk '{print $1}'); ckpt=$(( $(stat -c %s "$EPOCH1/checkpoints/epoch_1.pth") / 1024 ))
+  if mount -t tmpfs -o size=$((size + ckpt / 2))k tmpfs "$WORK/full" 2>/dev/null; then
+    cp -a "$EPOCH1" "$WORK/full/"; FD="$WORK/full/$(basename "$EPOCH1")"
     echo "  tmpfs of $((size + ckpt / 2)) KiB: folder $size KiB + half a checkpoint ($ckpt KiB)"
     expect_write_failure "full disk (tmpfs)" "$FD" "$WORK/full"
     verify "$FD" "full-disk case, after the failure" >/dev/null && echo "    verify after the failure: valid" || fail "full-disk case: folder invalid after the failure"
-    cp -a "$FD" "$WORK/fullsrc/"; umount "$WORK/full"                # room again: resume where it failed
-    finish_and_compare "full-disk case" "$WORK/fullsrc/$(basename "$FD")" "$WORK/fullsrc"
+    mkdir -p "$WORK/freed"; cp -a "$FD" "$WORK/freed/"; umount "$WORK/full"
+    finish_and_compare "full-disk case" "$WORK/freed/$(basename "$FD")" "$WORK/freed"
   else
     echo "  full-disk case skipped: cannot mount a tmpfs here"
   fi

@@ -141,7 +141,7 @@ public sealed class TrainingRun
             }
             catch (ArtifactWriteException e)
             {
-                _log.Error($"epoch {epoch} could not be saved ({e.Message}); the folder keeps the state of the last saved epoch: " +
+                _log.Error($"epoch {epoch} could not be saved: {e.Message}. The folder keeps its state after epoch {epoch - 1}; " +
                            $"fix the cause (disk space, permissions) and continue with: crackseg train --resume {folder.Root}");
                 throw;
             }
