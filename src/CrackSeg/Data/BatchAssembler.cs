@@ -5,10 +5,11 @@ using static TorchSharp.torch;
 namespace CrackSeg.Data;
 
 /// <summary>
-/// Builds one <see cref="Batch"/>: plans every sample on the host, copies the cached windows
-/// row by row straight into one uint8 staging tensor (one bulk upload per batch), then runs the
-/// geometry, photometric jitter and normalisation as tensor ops on the target device.
-/// Call inside a dispose scope: intermediates die with it, the batch's tensors are detached.
+/// Builds one <see cref="Batch"/>: plans every sample on the host, copies the cached planes row by
+/// row straight into one uint8 NCHW staging tensor (one bulk upload per batch; pinned when the
+/// target is a GPU), then runs the geometry, photometric jitter and normalisation as tensor ops on
+/// the target device. Call inside a dispose scope: intermediates die with it, the batch's tensors
+/// are detached.
 /// </summary>
 internal sealed class BatchAssembler
 {
@@ -16,6 +17,7 @@ internal sealed class BatchAssembler
     private const ulong AugmentSalt = 0xA0C3_17E5_0000_0001UL;
     /// <summary>ImageNet mean in 0–255: padding normalises to about zero.</summary>
     private static readonly byte[] PadRgb = [124, 116, 104];
+    private static readonly SamplePlan NoJitter = new(0, 0, 0, 0, 0, 0, false, false, 0, 0, 1, 1, 1);
 
     private readonly SampleCache _cache;
     private readonly DataConfig _data;
@@ -56,35 +58,28 @@ internal sealed class BatchAssembler
         for (int i = 0; i < n; i++)
             if (plans[i].NeedsWarp) Warp(cached[i], plans[i], images[i], masks[i]);
 
-        Tensor? valid = anyPadding ? ValidRegions(plans, cw, ch) : null;
-        if (_augment) DeviceAugment.Dihedral(plans, _device, images, masks, valid);
+        var valid = anyPadding ? ValidRegions(plans, cw, ch) : null;
+        if (_augment) DeviceAugment.Dihedral(plans, images, masks, valid);
 
-        var images255 = images.permute(0, 3, 1, 2).contiguous().to(ScalarType.Float32);
-        var masks255 = masks.unsqueeze(1).to(ScalarType.Float32);
-        var valid01 = valid?.unsqueeze(1).to(ScalarType.Float32);
-
-        var input = _augment
-            ? DeviceAugment.Photometric(images255, plans, _device)
-            : DeviceAugment.Photometric(images255, plans.Select(_ => NoJitter).ToArray(), _device);
-        var target = masks255.ge(127.5).to(ScalarType.Float32);
+        var input = DeviceAugment.ToModelInput(images, _augment ? plans : plans.Select(_ => NoJitter).ToArray(), _device);
+        var target = masks.to(ScalarType.Float32);
+        var validF = valid?.to(ScalarType.Float32);
 
         return new Batch(
             input.DetachFromDisposeScope(),
             target.DetachFromDisposeScope(),
-            valid01?.DetachFromDisposeScope(),
+            validF?.DetachFromDisposeScope(),
             indices.Select(i => samples[i].Stem).ToArray(),
             indices.ToArray(),
             plans.Select(p => (p.DstHeight, p.DstWidth)).ToArray());
     }
 
-    private static readonly SamplePlan NoJitter = new(0, 0, 0, 0, 0, 0, false, false, 0, 0, 1, 1, 1);
-
     /// <summary>Copies every directly usable window into the staging tensors; padding gets the mean colour / background.</summary>
     private (Tensor Images, Tensor Masks) Stage(CachedSample[] cached, SamplePlan[] plans, int cw, int ch)
     {
         int n = plans.Length;
-        var images = empty([n, ch, cw, 3], ScalarType.Byte, CPU);
-        var masks = empty([n, ch, cw], ScalarType.Byte, CPU);
+        var images = empty([n, 3, ch, cw], ScalarType.Byte, CPU);
+        var masks = empty([n, 1, ch, cw], ScalarType.Byte, CPU);
         if (_pin)
         {
             images = images.pin_memory();
@@ -92,20 +87,20 @@ internal sealed class BatchAssembler
         }
         Span<byte> imageBytes = images.bytes;
         Span<byte> maskBytes = masks.bytes;
-        int imageSlot = ch * cw * 3, maskSlot = ch * cw;
+        int plane = ch * cw;
         for (int i = 0; i < n; i++)
         {
             var p = plans[i];
-            var imageDest = imageBytes.Slice(i * imageSlot, imageSlot);
-            var maskDest = maskBytes.Slice(i * maskSlot, maskSlot);
+            var imageDest = imageBytes.Slice(i * 3 * plane, 3 * plane);
+            var maskDest = maskBytes.Slice(i * plane, plane);
             if (p.DstWidth < cw || p.DstHeight < ch)
             {
-                FillPattern(imageDest, PadRgb);
+                for (int c = 0; c < 3; c++) imageDest.Slice(c * plane, plane).Fill(PadRgb[c]);
                 maskDest.Clear();
             }
             if (!p.NeedsWarp)
             {
-                _cache.CopyImageWindow(cached[i], p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, imageDest, cw * 3);
+                _cache.CopyImageWindow(cached[i], p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, imageDest, cw, plane);
                 _cache.CopyMaskWindow(cached[i], p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, maskDest, cw);
             }
         }
@@ -115,34 +110,21 @@ internal sealed class BatchAssembler
     /// <summary>Reads a window that needs interpolation (zoom, resize, letterbox, rotation) and warps it on the device into its slot.</summary>
     private void Warp(CachedSample cached, SamplePlan p, Tensor imageSlot, Tensor maskSlot)
     {
-        var window = empty([p.SrcHeight, p.SrcWidth, 3], ScalarType.Byte, CPU);
-        var windowMask = empty([p.SrcHeight, p.SrcWidth], ScalarType.Byte, CPU);
-        _cache.CopyImageWindow(cached, p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, window.bytes, p.SrcWidth * 3);
-        _cache.CopyMaskWindow(cached, p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, windowMask.bytes, p.SrcWidth);
-        var (image, mask) = DeviceAugment.Warp(window.to(_device), windowMask.to(_device), p.DstHeight, p.DstWidth, p.AngleDegrees);
-        imageSlot.narrow(0, 0, p.DstHeight).narrow(1, 0, p.DstWidth).copy_(image);
-        maskSlot.narrow(0, 0, p.DstHeight).narrow(1, 0, p.DstWidth).copy_(mask);
+        int plane = p.SrcWidth * p.SrcHeight;
+        var window = empty([4, p.SrcHeight, p.SrcWidth], ScalarType.Byte, CPU);
+        var bytes = window.bytes;
+        _cache.CopyImageWindow(cached, p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, bytes, p.SrcWidth, plane);
+        _cache.CopyMaskWindow(cached, p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, bytes[(3 * plane)..], p.SrcWidth);
+        var (image, mask) = DeviceAugment.Warp(window.to(_device), p.DstHeight, p.DstWidth, p.AngleDegrees);
+        imageSlot.narrow(1, 0, p.DstHeight).narrow(2, 0, p.DstWidth).copy_(image);
+        maskSlot.narrow(1, 0, p.DstHeight).narrow(2, 0, p.DstWidth).copy_(mask);
     }
 
     private Tensor ValidRegions(SamplePlan[] plans, int cw, int ch)
     {
-        var valid = zeros([plans.Length, ch, cw], ScalarType.Byte, _device);
+        var valid = zeros([plans.Length, 1, ch, cw], ScalarType.Byte, _device);
         for (int i = 0; i < plans.Length; i++)
-            valid[i].narrow(0, 0, plans[i].DstHeight).narrow(1, 0, plans[i].DstWidth).fill_(1);
+            valid[i].narrow(1, 0, plans[i].DstHeight).narrow(2, 0, plans[i].DstWidth).fill_(1);
         return valid;
-    }
-
-    private static void FillPattern(Span<byte> dest, ReadOnlySpan<byte> pattern)
-    {
-        if (dest.Length < pattern.Length) return;
-        pattern.CopyTo(dest);
-        // Doubling copies: log2(n) block copies instead of one store per pixel.
-        int filled = pattern.Length;
-        while (filled < dest.Length)
-        {
-            int count = Math.Min(filled, dest.Length - filled);
-            dest[..count].CopyTo(dest[filled..]);
-            filled += count;
-        }
     }
 }

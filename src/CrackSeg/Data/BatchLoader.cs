@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using CrackSeg.Common;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Data;
@@ -22,19 +23,26 @@ public sealed class BatchLoader
     private readonly BatchLoaderOptions _options;
     private readonly BatchAssembler _assembler;
 
+    /// <param name="samples">The split to serve; pairs <paramref name="cache"/> excluded while decoding (skip mode) are left out.</param>
     public BatchLoader(SampleCache cache, IReadOnlyList<SamplePair> samples, BatchLoaderOptions options)
     {
         ArgumentNullException.ThrowIfNull(cache);
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "BatchSize must be at least 1");
-        foreach (var s in samples)
-            if (!cache.Contains(s)) throw new ArgumentException($"{s.ImagePath} is not in the sample cache (excluded or not decoded)", nameof(samples));
-        _samples = samples.ToArray();
+        if (options.Data.ImageSize % 32 != 0)
+            throw new InputException($"data.image_size must be a multiple of 32 (the encoder downsamples by 32); got {options.Data.ImageSize}");
+        // Pairs the cache left out (skip mode, already reported) are dropped, so a split taken from the
+        // index before the cache was built still works; anything else missing is a caller error.
+        _samples = samples.Where(s => !cache.WasExcluded(s)).ToArray();
+        foreach (var s in _samples)
+            if (!cache.Contains(s)) throw new ArgumentException($"{s.ImagePath} is not in the sample cache (its split was not decoded)", nameof(samples));
         _options = options;
         _assembler = new BatchAssembler(cache, options.Data, options.Augment, options.Device);
     }
 
     public BatchLoaderOptions Options => _options;
     public int SampleCount => _samples.Count;
+    /// <summary>The samples served, in index order (SampleIndices refer to this list).</summary>
+    public IReadOnlyList<SamplePair> Samples => _samples;
 
     public int BatchesPerEpoch => _options.DropLast
         ? _samples.Count / _options.BatchSize

@@ -26,7 +26,7 @@ internal static class CrackRasterizer
             (double x, double y, double heading) = StartPoint(width, height, rng);
             double length = rng.Uniform(0.5, 1.3) * span;
             double baseWidth = 1.0 + 5.0 * Math.Pow(rng.NextDouble(), 1.7);
-            double darkness = Math.Min(0.8, rng.Uniform(0.25, 0.6) * contrast);
+            double darkness = Math.Min(0.8, rng.Uniform(0.3, 0.65) * contrast);
             Walk(cracks, width, height, x, y, heading, length, baseWidth, darkness, depth: 0, rng);
         }
         return cracks;

@@ -23,24 +23,45 @@ public sealed record DataBenchOptions
 }
 
 /// <summary>What <see cref="DataBench.Run"/> measured.</summary>
-public sealed record DataBenchResult(
-    int Pairs, long CacheBytes, bool MemoryMapped, double DecodeSeconds, double DecodeFilesPerSecond,
-    int BatchSize, int ImageSize, int Threads, string Device, int Batches, int Samples, double Seconds, double SamplesPerSecond)
+public sealed record DataBenchResult
 {
+    public int Pairs { get; init; }
+    public long CacheBytes { get; init; }
+    public bool MemoryMapped { get; init; }
+    /// <summary>Wall time to read and decode every image and mask (the first epoch's cost), on all cores.</summary>
+    public double DecodeSeconds { get; init; }
+    public double DecodeFilesPerSecond { get; init; }
+    /// <summary>Files decoded per CPU-second of the process (all decode threads together): the per-core rate.</summary>
+    public double DecodeFilesPerCpuSecond { get; init; }
+    public int BatchSize { get; init; }
+    public int ImageSize { get; init; }
+    public int Threads { get; init; }
+    public string Device { get; init; } = "cpu";
+    /// <summary>Samples a consumer received per wall second from the prefetching loader (it does nothing else).</summary>
+    public double SamplesPerSecond { get; init; }
+    public int Samples { get; init; }
+    public double Seconds { get; init; }
+    /// <summary>Samples built per CPU-second of one thread (synchronous path): independent of machine load. Null off Linux.</summary>
+    public double? SamplesPerCpuSecond { get; init; }
+
     public string Format()
     {
         var sb = new StringBuilder();
         sb.AppendLine($"Data bench: {Pairs} pairs, cache {CacheBytes / (1024.0 * 1024.0):0.0} MiB{(MemoryMapped ? " (memory-mapped)" : "")}");
-        sb.AppendLine($"  first epoch (decode)   {DecodeFilesPerSecond:0} files/s = {DecodeFilesPerSecond / 2:0} pairs/s ({DecodeSeconds:0.00} s, {Environment.ProcessorCount} decode threads)");
-        sb.AppendLine($"  cached + augmented     {SamplesPerSecond:0} samples/s of {ImageSize}x{ImageSize} crops " +
+        sb.AppendLine($"  first epoch (decode)   {DecodeFilesPerSecond:0} files/s wall on {Environment.ProcessorCount} threads ({DecodeSeconds:0.00} s), " +
+                      $"{DecodeFilesPerCpuSecond:0} files per CPU-second");
+        sb.AppendLine($"  cached + augmented     {SamplesPerSecond:0} samples/s of {ImageSize}x{ImageSize} crops through the prefetch thread " +
                       $"(batch {BatchSize}, {Samples} samples in {Seconds:0.0} s, {Threads} torch thread{(Threads == 1 ? "" : "s")}, {Device})");
+        if (SamplesPerCpuSecond is { } perCpu)
+            sb.AppendLine($"                         {perCpu:0} samples per CPU-second on one core (synchronous, load-independent)");
         return sb.ToString();
     }
 }
 
 /// <summary>
-/// <c>crackseg bench data</c>: the decode rate of the first epoch (building the cache) and the rate
-/// at which the loader serves cached, augmented training crops to a consumer that does nothing else.
+/// <c>crackseg bench data</c>: the decode rate of the first epoch (building the cache), the rate at
+/// which the prefetching loader serves cached, augmented training crops to a consumer that does
+/// nothing else, and the same work per CPU-second of one thread.
 /// </summary>
 public static class DataBench
 {
@@ -49,7 +70,9 @@ public static class DataBench
         var device = options.Device ?? CPU;
         var benchData = data with { ImageSize = options.ImageSize, Fit = "random_crop" };
         var index = DatasetIndex.Build(benchData, options.Seed, log);
+        var cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         using var cache = SampleCache.Build(index, benchData, log, options.CacheDirectory);
+        double decodeCpu = (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
         var samples = cache.Index.All.ToList();
 
         int previousThreads = torch.get_num_threads();
@@ -58,35 +81,72 @@ public static class DataBench
         {
             var loader = new BatchLoader(cache, samples,
                 BatchLoaderOptions.ForTraining(benchData, options.BatchSize, options.Seed, device) with { DropLast = false });
-            // Warm-up: JIT and allocator first-touch do not belong in the steady-state figure.
+            // Warm-up: JIT and allocator first-touch do not belong in the steady-state figures.
             foreach (var batch in loader.Epoch(-1).Take(2)) batch.Dispose();
 
-            var watch = Stopwatch.StartNew();
-            int batches = 0, count = 0;
-            for (int epoch = 0; watch.Elapsed.TotalSeconds < options.Seconds; epoch++)
+            double? perCpu = MeasureSynchronous(loader, device, options.Seconds / 2);
+            var (count, seconds) = MeasurePrefetched(loader, device, options.Seconds / 2);
+            var result = new DataBenchResult
             {
-                foreach (var batch in loader.Epoch(epoch))
-                {
-                    using (batch)
-                    {
-                        if (device.type == DeviceType.CUDA) batch.Images.sum().item<float>(); // wait for the device work
-                        count += batch.Count;
-                        batches++;
-                    }
-                    if (watch.Elapsed.TotalSeconds >= options.Seconds) break;
-                }
-            }
-            watch.Stop();
-            var result = new DataBenchResult(
-                cache.Count, cache.SizeBytes, cache.IsMemoryMapped, cache.DecodeTime.TotalSeconds, cache.DecodedFilesPerSecond,
-                options.BatchSize, options.ImageSize, torch.get_num_threads(), device.ToString(),
-                batches, count, watch.Elapsed.TotalSeconds, count / watch.Elapsed.TotalSeconds);
-            log.Info($"bench data: {result.SamplesPerSecond:0} samples/s cached+augmented, {result.DecodeFilesPerSecond:0} files/s decode");
+                Pairs = cache.Count,
+                CacheBytes = cache.SizeBytes,
+                MemoryMapped = cache.IsMemoryMapped,
+                DecodeSeconds = cache.DecodeTime.TotalSeconds,
+                DecodeFilesPerSecond = cache.DecodedFilesPerSecond,
+                DecodeFilesPerCpuSecond = decodeCpu > 0 ? cache.DecodedFiles / decodeCpu : 0,
+                BatchSize = options.BatchSize,
+                ImageSize = options.ImageSize,
+                Threads = torch.get_num_threads(),
+                Device = device.ToString(),
+                Samples = count,
+                Seconds = seconds,
+                SamplesPerSecond = count / seconds,
+                SamplesPerCpuSecond = perCpu,
+            };
+            log.Info($"bench data: {result.SamplesPerSecond:0} samples/s cached+augmented (prefetch), " +
+                     $"{(perCpu is { } p ? $"{p:0} per CPU-second, " : "")}{result.DecodeFilesPerSecond:0} files/s decode");
             return result;
         }
         finally
         {
             torch.set_num_threads(previousThreads);
         }
+    }
+
+    /// <summary>Builds batches on this thread and divides by this thread's CPU time.</summary>
+    private static double? MeasureSynchronous(BatchLoader loader, Device device, double seconds)
+    {
+        if (device.type != DeviceType.CPU || ThreadCpuClock.Now() is not { } start) return null;
+        var watch = Stopwatch.StartNew();
+        int count = 0;
+        for (int epoch = 1_000; watch.Elapsed.TotalSeconds < seconds; epoch++)
+        {
+            foreach (var indices in loader.EpochBatches(epoch))
+            {
+                using (var batch = loader.LoadBatch(epoch, indices)) count += batch.Count;
+                if (watch.Elapsed.TotalSeconds >= seconds) break;
+            }
+        }
+        double cpu = ThreadCpuClock.Now()!.Value - start;
+        return cpu > 0 ? count / cpu : null;
+    }
+
+    private static (int Count, double Seconds) MeasurePrefetched(BatchLoader loader, Device device, double seconds)
+    {
+        var watch = Stopwatch.StartNew();
+        int count = 0;
+        for (int epoch = 0; watch.Elapsed.TotalSeconds < seconds; epoch++)
+        {
+            foreach (var batch in loader.Epoch(epoch))
+            {
+                using (batch)
+                {
+                    if (device.type == DeviceType.CUDA) batch.Images.sum().item<float>(); // wait for the device work
+                    count += batch.Count;
+                }
+                if (watch.Elapsed.TotalSeconds >= seconds) break;
+            }
+        }
+        return (count, watch.Elapsed.TotalSeconds);
     }
 }

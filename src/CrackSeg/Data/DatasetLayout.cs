@@ -11,6 +11,7 @@ public enum DatasetLayout
     SplitFile,
 }
 
+/// <summary>Layout keys as written in splits.json, and their descriptions for reports.</summary>
 public static class DatasetLayouts
 {
     public static string ToKey(this DatasetLayout layout) => layout switch

@@ -24,6 +24,7 @@ public static class ImageFileFormats
             || name.Equals("desktop.ini", StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>The format a file's extension promises (Unknown for anything else).</summary>
     public static ImageFileFormat FromExtension(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {
         ".jpg" or ".jpeg" => ImageFileFormat.Jpeg,

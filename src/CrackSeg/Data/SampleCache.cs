@@ -4,12 +4,12 @@ using CrackSeg.Config;
 
 namespace CrackSeg.Data;
 
-/// <summary>Where one pair's decoded bytes are: RGB rows (width·3 bytes each), then mask rows (width bytes, 0/255).</summary>
+/// <summary>Where one pair's decoded bytes are: R, G and B planes (height·width bytes each), then the mask plane (0/1).</summary>
 internal sealed record CachedSample(SamplePair Pair, long ImageOffset, long MaskOffset, MaskStats Mask);
 
 /// <summary>
-/// Every pair of a <see cref="DatasetIndex"/> decoded once, up front, into uint8: RGB images and
-/// binarised masks (0/255). Kept in memory, or in a memory-mapped file under the cache folder when
+/// Every pair of a <see cref="DatasetIndex"/> decoded once, up front, into uint8: planar RGB images
+/// and binarised masks (0/1) — the layout batches use, so serving a crop is plain row copies. Kept in memory, or in a memory-mapped file under the cache folder when
 /// the decoded size exceeds <c>data.cache_max_bytes</c>. Decoding everything before training means
 /// every unreadable file is found before the first step and no epoch decodes anything.
 /// Thread-safe for reads.
@@ -22,8 +22,12 @@ public sealed class SampleCache : IDisposable
     private readonly SampleStore _store;
     private readonly Dictionary<SamplePair, CachedSample> _samples;
 
-    private SampleCache(DatasetIndex index, SampleStore store, Dictionary<SamplePair, CachedSample> samples, TimeSpan decodeTime, int decodedFiles)
+    private readonly HashSet<SamplePair> _failed;
+
+    private SampleCache(DatasetIndex index, SampleStore store, Dictionary<SamplePair, CachedSample> samples, HashSet<SamplePair> failed,
+        TimeSpan decodeTime, int decodedFiles)
     {
+        _failed = failed;
         Index = index;
         _store = store;
         _samples = samples;
@@ -43,6 +47,9 @@ public sealed class SampleCache : IDisposable
     public double DecodedFilesPerSecond => DecodeTime.TotalSeconds > 0 ? DecodedFiles / DecodeTime.TotalSeconds : 0;
 
     public bool Contains(SamplePair pair) => _samples.ContainsKey(pair);
+
+    /// <summary>True for a pair this cache tried to decode and left out (skip mode); it is listed in <see cref="Index"/>.Excluded.</summary>
+    public bool WasExcluded(SamplePair pair) => _failed.Contains(pair);
 
     /// <summary>Crack pixel statistics of one cached mask.</summary>
     public MaskStats MaskStatsOf(SamplePair pair) => Get(pair).Mask;
@@ -92,7 +99,7 @@ public sealed class SampleCache : IDisposable
             int files = 2 * pairs.Count;
             log.Info($"data: decoded {samples.Count} pairs ({Mib(total)}) in {watch.Elapsed.TotalSeconds:0.00} s " +
                      $"({files / Math.Max(watch.Elapsed.TotalSeconds, 1e-9):0} files/s){(store.IsMemoryMapped ? ", memory-mapped" : "")}");
-            return new SampleCache(index.WithoutPairs(failed, warnings), store, samples, watch.Elapsed, files);
+            return new SampleCache(index.WithoutPairs(failed, warnings), store, samples, failed.Select(f => f.Item1).ToHashSet(), watch.Elapsed, files);
         }
         catch
         {
@@ -103,9 +110,14 @@ public sealed class SampleCache : IDisposable
 
     private static (MaskStats, DataProblem?) DecodeInto(SampleStore store, SamplePair pair, long offset, int threshold)
     {
-        var buffer = GC.AllocateUninitializedArray<byte>(checked((int)pair.PixelCount * 4));
-        var result = SampleDecoder.TryDecodePair(pair, threshold, buffer);
-        if (result.Problem is null) store.Write(offset, buffer);
+        int pixels = checked((int)pair.PixelCount);
+        var decoded = GC.AllocateUninitializedArray<byte>(checked(pixels * 4));
+        var result = SampleDecoder.TryDecodePair(pair, threshold, decoded);
+        if (result.Problem is not null) return result;
+        var planar = GC.AllocateUninitializedArray<byte>(pixels * 4);
+        SampleDecoder.ToPlanar(decoded.AsSpan(0, pixels * 3), planar, pixels);
+        decoded.AsSpan(pixels * 3, pixels).CopyTo(planar.AsSpan(pixels * 3));
+        store.Write(offset, planar);
         return result;
     }
 
@@ -123,30 +135,30 @@ public sealed class SampleCache : IDisposable
             $"data.mask_threshold={threshold} (e.g. {examples}{(offenders.Count > 3 ? ", ..." : "")})");
     }
 
-    /// <summary>Copies a window of RGB rows into <paramref name="dest"/> (rows of <paramref name="destStride"/> bytes).</summary>
-    internal void CopyImageWindow(CachedSample s, int x, int y, int w, int h, Span<byte> dest, int destStride)
+    /// <summary>
+    /// Copies a window of the three colour planes into <paramref name="dest"/>: plane c, row r lands at
+    /// <c>c·destPlaneStride + r·destRowStride</c>.
+    /// </summary>
+    internal void CopyImageWindow(CachedSample s, int x, int y, int w, int h, Span<byte> dest, int destRowStride, int destPlaneStride)
     {
-        int rowBytes = s.Pair.Width * 3;
-        if (x == 0 && w == s.Pair.Width && destStride == rowBytes)
-        {
-            _store.Read(s.ImageOffset + (long)y * rowBytes, dest[..(h * rowBytes)]);
-            return;
-        }
-        for (int r = 0; r < h; r++)
-            _store.Read(s.ImageOffset + (long)(y + r) * rowBytes + x * 3, dest.Slice(r * destStride, w * 3));
+        long plane = s.Pair.PixelCount;
+        for (int c = 0; c < 3; c++)
+            CopyPlaneWindow(s.ImageOffset + c * plane, s.Pair.Width, x, y, w, h, dest[(c * destPlaneStride)..], destRowStride);
     }
 
-    /// <summary>Copies a window of mask rows (one byte per pixel) into <paramref name="dest"/>.</summary>
-    internal void CopyMaskWindow(CachedSample s, int x, int y, int w, int h, Span<byte> dest, int destStride)
+    /// <summary>Copies a window of the mask plane (0/1) into <paramref name="dest"/>.</summary>
+    internal void CopyMaskWindow(CachedSample s, int x, int y, int w, int h, Span<byte> dest, int destRowStride) =>
+        CopyPlaneWindow(s.MaskOffset, s.Pair.Width, x, y, w, h, dest, destRowStride);
+
+    private void CopyPlaneWindow(long planeOffset, int width, int x, int y, int w, int h, Span<byte> dest, int destRowStride)
     {
-        int rowBytes = s.Pair.Width;
-        if (x == 0 && w == s.Pair.Width && destStride == rowBytes)
+        if (x == 0 && w == width && destRowStride == width)
         {
-            _store.Read(s.MaskOffset + (long)y * rowBytes, dest[..(h * rowBytes)]);
+            _store.Read(planeOffset + (long)y * width, dest[..(h * width)]);
             return;
         }
         for (int r = 0; r < h; r++)
-            _store.Read(s.MaskOffset + (long)(y + r) * rowBytes + x, dest.Slice(r * destStride, w));
+            _store.Read(planeOffset + (long)(y + r) * width + x, dest.Slice(r * destRowStride, w));
     }
 
     private static string Mib(long bytes) => $"{bytes / (1024.0 * 1024.0):0.0} MiB";

@@ -12,6 +12,7 @@ public sealed record SamplePair(string Stem, string ImagePath, string MaskPath, 
 /// <summary>The three splits of a dataset.</summary>
 public enum SplitName { Train, Val, Test }
 
+/// <summary>Split keys as written in splits.json and the config ("train", "val", "test").</summary>
 public static class SplitNames
 {
     public static string ToKey(this SplitName split) => split switch

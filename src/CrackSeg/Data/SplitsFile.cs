@@ -118,9 +118,13 @@ public sealed record SplitsFile
             {
                 Root = OptionalString(rootEl, "root", path),
                 Layout = layout,
-                Seed = rootEl.TryGetProperty("seed", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt32() : null,
+                Seed = rootEl.TryGetProperty("seed", out var s) && s.ValueKind == JsonValueKind.Number
+                    ? (s.TryGetInt32(out int seed) ? seed : throw new InputException($"split file {path}: \"seed\" must be a 32-bit integer"))
+                    : null,
                 Ratios = rootEl.TryGetProperty("ratios", out var r) && r.ValueKind == JsonValueKind.Array
-                    ? r.EnumerateArray().Select(x => x.GetDouble()).ToList() : null,
+                    ? r.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.Number ? x.GetDouble()
+                        : throw new InputException($"split file {path}: \"ratios\" must hold numbers")).ToList()
+                    : null,
                 SourceSplitFile = OptionalString(rootEl, "split_file", path),
                 Train = StemArray(rootEl, "train", path),
                 Val = StemArray(rootEl, "val", path),

@@ -50,7 +50,7 @@ public static class SyntheticCracks
 
         var lum = new float[width * height];
         var (surface, tint) = SyntheticTexture.Render(lum, width, height, textureRng);
-        double contrast = surface == SyntheticTexture.Surface.Asphalt ? 1.25 : 1.0;
+        double contrast = surface == SyntheticTexture.Surface.Asphalt ? 1.3 : 1.0;
 
         var mask = new byte[width * height];
         var darkening = new float[width * height];

@@ -58,6 +58,13 @@ public static class StateDictLoader
     public static void Load(Module model, IReadOnlyDictionary<string, Tensor> source, string what) =>
         Load(model, source, what, prefix: "", requireAll: true);
 
+    /// <summary>
+    /// Loads an unpickled dict (<c>PyTorchUnpickler.UnpickleStateDict</c>): a plain state dict or a checkpoint
+    /// holding one under <c>model_state_dict</c>, <c>state_dict</c> or <c>model</c>; all keys must match.
+    /// </summary>
+    public static void Load(Module model, Hashtable source, string what) =>
+        Load(model, FromHashtable(source, "the checkpoint", what), what);
+
     /// <summary>Reads <paramref name="path"/> (see <see cref="ReadFile"/>) and loads it strictly.</summary>
     public static void LoadFile(Module model, string path, string what)
     {

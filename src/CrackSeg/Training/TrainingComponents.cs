@@ -50,6 +50,8 @@ public sealed class TrainingComponents : IDisposable
         var cache = SampleCache.Build(index, config.Data, log, splits: [SplitName.Train, SplitName.Val]);
         try
         {
+            // Decoding can exclude more pairs (on_error: skip): from here on the cache's index is the truth.
+            index = cache.Index;
             var train = new BatchLoader(cache, index.Train, BatchLoaderOptions.ForTraining(config.Data, config.Training.BatchSize, config.Experiment.Seed, device));
             var val = new BatchLoader(cache, index.Val, BatchLoaderOptions.ForEvaluation(config.Data, config.Training.BatchSize, device));
 

@@ -49,6 +49,7 @@ public sealed class TrainingRun
             ? DatasetIndex.FromSplits(SplitsFile.Read(plan.Folder.SplitsJson), config.Data, _log)
             : DatasetIndex.Build(config.Data, config.Experiment.Seed, _log);
         using var parts = TrainingComponents.Build(config, index, device, _log);
+        index = parts.Index;
         var (model, optimizer, loss, schedule, parameters) = (parts.Model, parts.Optimizer, parts.Loss, parts.Schedule, parts.Parameters);
         long parameterCount = parts.ParameterCount;
 

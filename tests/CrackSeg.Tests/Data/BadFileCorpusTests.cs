@@ -153,6 +153,12 @@ public class BadFileCorpusTests
         Assert.Equal(3, cache.Count);
         Assert.Equal(3, cache.Index.Count);
         Assert.Contains(cache.Index.Excluded, x => x.File.EndsWith("garbled.png") && x.Kind == DataProblemKind.Unreadable);
+
+        // A loader given the split from before decoding leaves the excluded pair out instead of failing.
+        var stale = DatasetIndex.Build(skipData, 1, RunLog.Silent).All.ToList();
+        var loader = new BatchLoader(cache, stale, BatchLoaderOptions.ForEvaluation(skipData, 2, TorchSharp.torch.CPU));
+        Assert.Equal(3, loader.SampleCount);
+        Assert.DoesNotContain(loader.Samples, p => p.Stem == "garbled");
     }
 
     [Fact]

@@ -80,6 +80,14 @@ public class BatchLoaderTests
     }
 
     [Fact]
+    public void ImageSizeMustBeAMultipleOf32()
+    {
+        using var d = new LoaderTestData(2, 40, 36, Small);
+        var e = Assert.Throws<InputException>(() => new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data with { ImageSize = 100 }, 2, 0, CPU)));
+        Assert.Contains("data.image_size", e.Message);
+    }
+
+    [Fact]
     public void SamplesMissingFromTheCacheAreRefusedUpFront()
     {
         using var d = new LoaderTestData(3, 40, 36, Small);

@@ -5,17 +5,21 @@ using SixLabors.ImageSharp.Formats.Png;
 
 namespace CrackSeg.Tests.Data;
 
-/// <summary>Masks in every supported encoding decode to the same 0/255 crack map.</summary>
+/// <summary>Masks in every supported encoding decode to the same 0/1 crack map.</summary>
 public class MaskDecodingTests
 {
     private const int W = 24, H = 16;
 
+    /// <summary>The crack map as stored in a PNG (0/255).</summary>
     private static byte[] Expected(Func<int, int, bool> crack)
     {
         var m = new byte[W * H];
         for (int y = 0; y < H; y++) for (int x = 0; x < W; x++) m[y * W + x] = crack(x, y) ? (byte)255 : (byte)0;
         return m;
     }
+
+    /// <summary>What the decoder returns: 1 = crack.</summary>
+    private static byte[] Binary(IEnumerable<byte> png255) => png255.Select(v => v == 255 ? (byte)1 : (byte)0).ToArray();
 
     private static bool Crack(int x, int y) => x == y || x == W - 1 - y;
 
@@ -43,7 +47,7 @@ public class MaskDecodingTests
         foreach (string path in new[] { gray8, gray1, gray16, rgb, red })
         {
             var decoded = Decode(path, 127, out var stats);
-            Assert.Equal(expected, decoded);
+            Assert.Equal(Binary(expected), decoded);
             Assert.Equal(0, stats.NonBinary);
             Assert.Equal(expected.Count(v => v == 255), stats.Foreground);
         }
@@ -59,10 +63,10 @@ public class MaskDecodingTests
         DataTestFiles.WriteGray(path, values, W, H);
 
         var at127 = Decode(path, 127, out var stats);
-        Assert.Equal(values.Select(v => v > 127 ? (byte)255 : (byte)0), at127);
+        Assert.Equal(values.Select(v => v > 127 ? (byte)1 : (byte)0), at127);
         Assert.Equal(values.Count(v => v is 100 or 128), stats.NonBinary);
         var at99 = Decode(path, 99, out _);
-        Assert.Equal(values.Select(v => v > 99 ? (byte)255 : (byte)0), at99);
+        Assert.Equal(values.Select(v => v > 99 ? (byte)1 : (byte)0), at99);
 
         var sixteen = Path.Combine(dir.Path, "aa16.png");
         DataTestFiles.Write16BitGray(sixteen, values.Select(v => (ushort)(v * 257)).ToArray(), W, H);
