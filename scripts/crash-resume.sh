@@ -18,7 +18,8 @@
 #    identical to the reference.
 #
 # Environment: CRASH_SEED (kill timing; printed), CRASH_KILLS (5), PYTHON (/usr/bin/python3 with
-# torch), CRASH_REBUILD=1 to rebuild the CLI. Needs root for the write-failure cases (chattr, mount);
+# torch), CRASH_REBUILD=1 to rebuild the CLI, CRASH_KEEP=1 to keep the temp work dir of a passing run
+# (a WORKDIR argument is always kept). Needs root for the write-failure cases (chattr, mount);
 # they are skipped with a note otherwise. Exit 0 when every check passed.
 set -uo pipefail
 shopt -s nullglob
@@ -31,6 +32,14 @@ if [ ! -f "$DLL" ] || [ "${CRASH_REBUILD:-0}" = 1 ]; then
 fi
 CLI=(dotnet "$DLL")
 if [ -n "${1:-}" ]; then mkdir -p "$1" && WORK=$(cd "$1" && pwd); else WORK=$(mktemp -d "${TMPDIR:-/tmp}/crackseg-crash.XXXXXX"); fi
+TEMP_WORK=$([ -z "${1:-}" ] && [ "${CRASH_KEEP:-0}" != 1 ] && echo 1)
+cleanup() { # EXIT_CODE: no trainer, mount or immutable folder left behind; a passing run's temp dir goes
+  [ -n "${PID:-}" ] && kill -KILL "$PID" 2>/dev/null
+  mountpoint -q "$WORK/full" 2>/dev/null && umount "$WORK/full"
+  for d in "$WORK"/readonly/*/checkpoints; do chattr -i "$d" 2>/dev/null; done
+  if [ "$1" = 0 ] && [ -n "$TEMP_WORK" ]; then rm -rf "$WORK"; fi
+}
+trap 'cleanup $?' EXIT
 SEED=${CRASH_SEED:-$(( $(date +%s) % 32768 ))}
 RANDOM=$SEED
 KILLS=${CRASH_KILLS:-5}
@@ -223,5 +232,5 @@ else
   fi
 fi
 
-echo "== crash-resume: $kills kills, $([ $FAILED = 0 ] && echo "all checks passed" || echo "$FAILED check(s) FAILED") ($(( $(date +%s) - start )) s, CRASH_SEED=$SEED, work dir $WORK)"
+echo "== crash-resume: $kills kills, $([ $FAILED = 0 ] && echo "all checks passed" || echo "$FAILED check(s) FAILED") ($(( $(date +%s) - start )) s, CRASH_SEED=$SEED, work dir $WORK${TEMP_WORK:+, removed when all checks pass})"
 [ $FAILED = 0 ]
