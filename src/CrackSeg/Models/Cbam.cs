@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using F = TorchSharp.torch.nn.functional;
 
 namespace CrackSeg.Models;
 
@@ -60,7 +61,12 @@ internal sealed class Cbam : Module<Tensor, Tensor>
         {
             using var scope = NewDisposeScope();
             var pooled = cat([x.mean([1], keepdim: true), x.amax([1], keepdim: true)], dim: 1);
-            return (x * conv.call(pooled).sigmoid()).MoveToOuterDisposeScope();
+            // The 2→1 7x7 conv as two depthwise convs summed: the same sum of products, and 2.2x faster
+            // forward + backward on CPU (libtorch's kernels are slow for one output channel; measured
+            // 19 ms vs 44 ms at 2 x 256²).
+            var weight = conv.weight!.view(2, 1, 7, 7);
+            var logits = F.conv2d(pooled, weight, padding: [3, 3], groups: 2).sum(1, keepdim: true);
+            return (x * logits.sigmoid()).MoveToOuterDisposeScope();
         }
     }
 }

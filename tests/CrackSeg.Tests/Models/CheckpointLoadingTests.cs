@@ -43,7 +43,8 @@ public sealed class CheckpointLoadingTests : IDisposable
         using var source = new SwinV2CnnAsppUNet(TestModels.Nano(64));
         var checkpoint = ClassifierCheckpoint(source, microsoftLayout: false);
         checkpoint.Remove("layers.0.blocks.0.attn.q_bias");
-        checkpoint["layers.0.blocks.0.mlp.fc1.weight"] = zeros(7, 24);
+        int embed = source.Spec.EmbedDim;
+        checkpoint["layers.0.blocks.0.mlp.fc1.weight"] = zeros(7, embed);
         checkpoint["layers.9.blocks.0.extra"] = zeros(1);
         var path = Path.Combine(_dir, "bad.safetensors");
         Safetensors.SaveStateDict(path, checkpoint);
@@ -56,7 +57,7 @@ public sealed class CheckpointLoadingTests : IDisposable
         Assert.Contains("unexpected keys (1)", e.Message);
         Assert.Contains("encoder.encoder.swin.layers_9.blocks.0.extra", e.Message);
         Assert.Contains("mis-shaped keys (1)", e.Message);
-        Assert.Contains("encoder.encoder.swin.layers_0.blocks.0.mlp.fc1.weight: checkpoint [7, 24], model [96, 24]", e.Message);
+        Assert.Contains($"encoder.encoder.swin.layers_0.blocks.0.mlp.fc1.weight: checkpoint [7, {embed}], model [{4 * embed}, {embed}]", e.Message);
     }
 
     [Fact]

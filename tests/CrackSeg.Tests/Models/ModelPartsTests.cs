@@ -72,7 +72,7 @@ public class ModelPartsTests(ITestOutputHelper output)
         Assert.True(summary.StemParameters > 0);
         Assert.Equal(new long[] { 1, 1, 64, 64 }, summary.OutputShape);
         Assert.Equal(StateDictKeys.Entries(model).Count, summary.KeyLines.Count);
-        Assert.Contains("encoder.encoder.swin.patch_embed.proj.weight\t[24, 3, 4, 4]\tfloat32", summary.KeyLines);
+        Assert.Contains($"encoder.encoder.swin.patch_embed.proj.weight\t[{model.Spec.EmbedDim}, 3, 4, 4]\tfloat32", summary.KeyLines);
         Assert.Contains("decoder.decoder_blocks.0.bn1.num_batches_tracked\t[]\tint64", summary.KeyLines);
         var text = summary.Format(withKeys: true);
         output.WriteLine(text[..Math.Min(text.Length, 800)]);

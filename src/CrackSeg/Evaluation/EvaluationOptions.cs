@@ -1,0 +1,29 @@
+namespace CrackSeg.Evaluation;
+
+/// <summary>What `crackseg evaluate` asks for; every optional value falls back to the experiment's config.</summary>
+public sealed record EvaluationOptions
+{
+    /// <summary>The experiment folder (written by `crackseg train`).</summary>
+    public required string Experiment { get; init; }
+    /// <summary>"best" (best_model.pth), "last" (newest checkpoints/epoch_N.pth) or a .pth path (ours, Python crackseg, or a bare state_dict).</summary>
+    public string Checkpoint { get; init; } = "best";
+    /// <summary>"test" or "val": the split recorded in splits.json.</summary>
+    public string Split { get; init; } = "test";
+    /// <summary>Dataset root instead of the one recorded in splits.json (data moved to another machine).</summary>
+    public string? DataRoot { get; init; }
+    /// <summary>Probability threshold of the binary metrics; null: metrics.threshold of the config.</summary>
+    public double? Threshold { get; init; }
+    /// <summary>Pixel tolerance of the tolerance F-measure (crack papers use 2).</summary>
+    public int TolerancePx { get; init; } = 2;
+    /// <summary>Overlays written for the K best and the K worst images by F1 (0: none).</summary>
+    public int Overlays { get; init; } = 5;
+    /// <summary>cpu, cuda, cuda:N or auto; null: training.device of the config.</summary>
+    public string? Device { get; init; }
+    /// <summary>Images per forward pass; null: training.batch_size of the config.</summary>
+    public int? BatchSize { get; init; }
+    /// <summary>Output folder; null: DIR/evaluation for the test split, DIR/evaluation_val for val.</summary>
+    public string? OutputDir { get; init; }
+}
+
+/// <summary>Progress of an evaluation: <paramref name="Phase"/> is "evaluate" (batches) or "overlays" (images).</summary>
+public sealed record EvaluationProgress(string Phase, int Done, int Total);

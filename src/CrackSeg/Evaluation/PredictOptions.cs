@@ -1,0 +1,37 @@
+namespace CrackSeg.Evaluation;
+
+/// <summary>What `crackseg predict` asks for (the model comes from <see cref="TrainedModel"/>).</summary>
+public sealed record PredictOptions
+{
+    /// <summary>An image file, or a folder whose image files (top level, .jpg/.jpeg/.png/.bmp/.tif/.tiff) are all predicted.</summary>
+    public required string Input { get; init; }
+    /// <summary>Folder for &lt;stem&gt;_mask.png, &lt;stem&gt;_prob.png and &lt;stem&gt;_overlay.png (created when missing).</summary>
+    public required string Output { get; init; }
+    /// <summary>Probability threshold of the binary mask; null: metrics.threshold of the model's config.</summary>
+    public double? Threshold { get; init; }
+    /// <summary>Tile side in pixels (multiple of 32); images no larger than this run in one pass.</summary>
+    public int Tile { get; init; } = 512;
+    /// <summary>Pixels shared by neighbouring tiles (0..Tile/2), blended without seams.</summary>
+    public int Overlap { get; init; } = 64;
+    /// <summary>Tiles per forward pass.</summary>
+    public int TileBatch { get; init; } = 4;
+}
+
+/// <summary>Outcome of one input file.</summary>
+public enum PredictFileStatus { Processed, Skipped }
+
+/// <summary>Reported after every input file: <paramref name="Index"/> of <paramref name="Total"/> (1-based), and why a skipped file was skipped.</summary>
+public sealed record PredictProgress(int Index, int Total, string File, PredictFileStatus Status, string? Reason);
+
+/// <summary>One predicted image and its three outputs.</summary>
+public sealed record PredictedFile(string Input, string Mask, string Probability, string Overlay, int Width, int Height, int Tiles, double CrackRatio, double Seconds);
+
+/// <summary>An input that was not predicted, and why (it names the file and the problem).</summary>
+public sealed record SkippedFile(string Input, string Reason);
+
+/// <summary>What `crackseg predict` did: every file processed or skipped, in input order.</summary>
+public sealed record PredictionSummary(IReadOnlyList<PredictedFile> Processed, IReadOnlyList<SkippedFile> Skipped, double Seconds)
+{
+    /// <summary>Input megapixels per second over the processed images (decode, model and PNG writes included).</summary>
+    public double MegapixelsPerSecond => Seconds > 0 ? Processed.Sum(p => (double)p.Width * p.Height) / 1e6 / Seconds : 0;
+}
