@@ -71,6 +71,7 @@ public sealed class TrainingRun
         var early = new EarlyStopping(config.Training.EarlyStopping);
         var state = new TrainingState();
         var checkpoints = new CheckpointStore(folder, config.Training.Checkpoint, _log);
+        if (plan.Folder is not null) CrashRecovery.RemoveStaleTempFiles(folder, _log);
 
         if (plan.Checkpoint is not null)
         {
@@ -80,7 +81,9 @@ public sealed class TrainingRun
             state.Restore(restored);
             if (restored.EarlyStopping is not null) early.Restore(restored.EarlyStopping);
             if (restored.Plateau is not null) schedule.Plateau?.Restore(restored.Plateau);
+            if (early.ShouldStop) StopEarly(state, early, config); // killed after the final checkpoint of an early stop
             _log.Info($"resumed from {plan.Checkpoint}: epoch {state.Epoch}, step {state.GlobalStep}");
+            CrashRecovery.RestoreBestModel(folder, restored, _log);
         }
         _log.Info($"model {config.Model.Preset}: {parameterCount:N0} parameters; loss {loss.Describe()}; " +
                   $"train {index.Train.Count}, val {index.Val.Count}, test {index.Test.Count} pairs; {parts.TrainLoader.BatchesPerEpoch} batches/epoch");
@@ -92,6 +95,10 @@ public sealed class TrainingRun
         var clock = Stopwatch.StartNew();
         double secondsBefore = state.TrainingSeconds;
         bool interrupted = false;
+        // A kill between an epoch's checkpoint and its folder files leaves these an epoch behind (or half
+        // written): bring them level with the checkpoint now, not only after the next epoch.
+        if (plan.Checkpoint is not null && state.History.Count > 0 && state.Epoch >= SavedEpochs(folder))
+            saved = saver.Save(folder, snapshots.Create(state, early, Status(state, finished: state.Epoch >= config.Training.Epochs || state.EarlyStopped)));
 
         using var resumePoint = new ResumePoint();
         var epochRunner = new TrainEpoch(model, optimizer, loss, parameters, schedule, config, _progress, _log) { LossHook = LossHook };
@@ -120,11 +127,7 @@ public sealed class TrainingRun
                 double monitored = record.Validation[early.Monitor];
                 improved = early.Update(monitored, epoch);
                 schedule.Plateau?.Step(monitored);
-                if (early.ShouldStop)
-                {
-                    state.EarlyStopped = true;
-                    state.StopReason = $"early stopping: {early.Monitor} did not improve by more than {config.Training.EarlyStopping.MinDelta} for {config.Training.EarlyStopping.Patience} validations (best {early.Best:F4} at epoch {early.BestEpoch})";
-                }
+                if (early.ShouldStop) StopEarly(state, early, config);
             }
             if (improved && !WeightsAreFinite(parameters))
             {
@@ -134,8 +137,17 @@ public sealed class TrainingRun
 
             var checkpoint = state.ToCheckpoint(model, optimizer, early, schedule.Plateau, configYaml, config.Experiment.Seed, record);
             bool lastEpoch = epoch == config.Training.Epochs || state.EarlyStopped;
-            checkpoints.SaveEpoch(checkpoint, isBest: improved, forceEpochFile: lastEpoch || epoch == StopAfterEpoch);
-            saved = saver.Save(folder, snapshots.Create(state, early, lastEpoch ? (state.EarlyStopped ? RunStatus.EarlyStopped : RunStatus.Completed) : RunStatus.Running));
+            try
+            {
+                checkpoints.SaveEpoch(checkpoint, isBest: improved, forceEpochFile: lastEpoch || epoch == StopAfterEpoch);
+                saved = saver.Save(folder, snapshots.Create(state, early, Status(state, lastEpoch)));
+            }
+            catch (ArtifactWriteException e)
+            {
+                _log.Error($"epoch {epoch} could not be saved: {e.Message}. The folder keeps its state after epoch {epoch - 1}; " +
+                           $"fix the cause (disk space, permissions) and continue with: crackseg train --resume {folder.Root}");
+                throw;
+            }
             tensorboard?.WriteEpoch(record, model, parts.ValLoader, epoch);
             string summary = EpochRecords.Summary(record, improved, config.Training.Epochs);
             _log.Info(summary);
@@ -151,6 +163,19 @@ public sealed class TrainingRun
         }
         return new TrainingOutcome(folder.Root, state.Epoch, early.BestEpoch, state.EarlyStopped, interrupted, saved);
     }
+
+    private static RunStatus Status(TrainingState state, bool finished) =>
+        !finished ? RunStatus.Running : state.EarlyStopped ? RunStatus.EarlyStopped : RunStatus.Completed;
+
+    private static void StopEarly(TrainingState state, EarlyStopping early, CrackSegConfig config)
+    {
+        state.EarlyStopped = true;
+        state.StopReason = $"early stopping: {early.Monitor} did not improve by more than {config.Training.EarlyStopping.MinDelta} for {config.Training.EarlyStopping.Patience} validations (best {early.Best:F4} at epoch {early.BestEpoch})";
+    }
+
+    /// <summary>Epoch lines in metrics.jsonl (0 when it does not exist yet).</summary>
+    private static int SavedEpochs(ExperimentFolder folder) =>
+        File.Exists(folder.MetricsJsonl) ? File.ReadLines(folder.MetricsJsonl).Count(line => !string.IsNullOrWhiteSpace(line)) : 0;
 
     private static bool WeightsAreFinite(IReadOnlyList<TorchSharp.Modules.Parameter> parameters)
     {

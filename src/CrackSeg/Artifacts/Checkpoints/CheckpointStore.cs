@@ -6,8 +6,10 @@ using static TorchSharp.torch;
 namespace CrackSeg.Artifacts;
 
 /// <summary>
-/// Checkpoints of one experiment folder as PyTorch <c>.pth</c> files (TorchSharp.PyBridge's pickler over
-/// ordered dicts: <c>torch.load</c> opens them, PyTorch ≥ 2.4 with <c>weights_only=True</c>):
+/// Checkpoints of one experiment folder as PyTorch <c>.pth</c> files in torch.save's own zip layout
+/// (<see cref="TorchPickle"/> + <see cref="TorchZipArchive"/>: uncompressed, written straight from tensor
+/// memory; <c>torch.load</c> opens them, PyTorch ≥ 2.4 with <c>weights_only=True</c>; read back through
+/// TorchSharp.PyBridge's unpickler):
 /// <c>checkpoints/epoch_&lt;N&gt;.pth</c> every <c>training.checkpoint.every</c> epochs keeping the last
 /// <c>keep_last</c>, and <c>checkpoints/best_model.pth</c> plus a root <c>best_model.pth</c> on improvement.
 /// Every write goes to a temp file renamed over the target: a failure leaves the previous file intact.
@@ -63,17 +65,23 @@ public sealed class CheckpointStore(ExperimentFolder folder, CheckpointConfig co
     public static void Save(string path, Checkpoint checkpoint) => Save(path, checkpoint, null);
 
     /// <param name="wrapStream">Tests: wraps the temp file's stream (e.g. to fail mid-write as a full disk would).</param>
-    internal static void Save(string path, Checkpoint checkpoint, Func<Stream, Stream>? wrapStream)
+    /// <param name="zip64Threshold">Tests: forces Zip64 fields from this size/offset on.</param>
+    internal static void Save(string path, Checkpoint checkpoint, Func<Stream, Stream>? wrapStream, long zip64Threshold = uint.MaxValue)
     {
         using var scope = NewDisposeScope();
-        var dict = CheckpointCodec.Encode(checkpoint);
+        var (pickle, storages) = TorchPickle.Write(CheckpointCodec.Encode(checkpoint));
+        var archive = new TorchZipArchive(pickle, storages, zip64Threshold);
         ArtifactWriteException.Wrap(path, () => AtomicFile.WriteVia(path, temp =>
         {
-            using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite);
+            // Reserving the whole length first makes a full disk fail here, before any byte is written.
+            using var file = new FileStream(temp, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None,
+                PreallocationSize = archive.Length, BufferSize = 1 << 16,
+            });
             var target = wrapStream?.Invoke(file) ?? file; // a test wrapper does not own the file
-            PyTorchPickler.PickleStateDict(target, dict, leaveOpen: true);
+            archive.WriteTo(target);
             target.Flush();
-            ZipTimestamps.Normalize(file);
             file.Flush(flushToDisk: true);
         }));
     }

@@ -10,8 +10,8 @@ namespace CrackSeg.Artifacts;
 /// <summary>
 /// The values a checkpoint may hold — dicts (<see cref="OrderedDictionary"/>, so key order and bytes are
 /// reproducible), lists, strings, ints, floats, bools, None and tensors — so that PyTorch ≥ 2.4 opens it
-/// with <c>torch.load(weights_only=True)</c>. Ints must fit in 32 bits: Razorvine's pickler writes larger
-/// ones with the text INT opcode, which the weights-only unpickler rejects.
+/// with <c>torch.load(weights_only=True)</c>. Ints must fit in 32 bits (pickled as BININT, read back as
+/// <c>int</c> by Razorvine's unpickler); nothing in a checkpoint needs more (2^31 optimizer steps).
 /// </summary>
 internal static class PickleValues
 {
@@ -30,7 +30,8 @@ internal static class PickleValues
 
     /// <summary>
     /// A tensor as it is pickled: detached, on the CPU, contiguous, and starting at offset 0 of its own
-    /// storage (PyBridge writes the tensor's bytes as the whole storage, so a view must be copied first).
+    /// storage (its bytes are written as the whole storage, so a view must be copied first). CPU tensors
+    /// that already are so are aliased, not copied.
     /// </summary>
     public static Tensor ForPickle(Tensor t)
     {
