@@ -21,11 +21,11 @@ public class TrainingRunTests
     }
 
     private static (TrainingOutcome Outcome, StringWriter Log) Train(CrackSegConfig config, Func<Tensor, Tensor>? lossHook = null,
-        CancellationToken cancellation = default, string? resume = null)
+        CancellationToken cancellation = default, string? resume = null, int? stopAfter = null)
     {
         var console = new StringWriter();
         using var log = new RunLog(LogLevel.Debug, console);
-        var run = new TrainingRun(log, new Recorder()) { LossHook = lossHook };
+        var run = new TrainingRun(log, new Recorder()) { LossHook = lossHook, StopAfterEpoch = stopAfter };
         return (run.Run(new TrainingRequest(config, resume), cancellation), console);
     }
 
@@ -99,6 +99,23 @@ public class TrainingRunTests
         Assert.False(resumed.Interrupted);
         Assert.Equal(2, resumed.EpochsCompleted);
         Assert.Equal(outcome.ExperimentDir, resumed.ExperimentDir);
+        Assert.Empty(ArtifactVerifier.Verify(resumed.ExperimentDir));
+    }
+
+    [Fact]
+    public void ResumeWithoutAPathContinuesTheNewestFolderAndTensorBoardLogs()
+    {
+        using var dir = new TempDir();
+        var config = TinyRun.Config(dir.Path, 2, "logging.tensorboard=true");
+        var (first, _) = Train(config, stopAfter: 1);
+        Assert.True(first.Interrupted);
+        var (resumed, log) = Train(config, resume: "");
+        Assert.Equal(first.ExperimentDir, resumed.ExperimentDir);
+        Assert.Equal(2, resumed.EpochsCompleted);
+        Assert.Contains("epoch_1.pth", log.ToString());
+        var events = Directory.GetFiles(Path.Combine(resumed.ExperimentDir, "tensorboard"), "events.out.tfevents*", SearchOption.AllDirectories);
+        Assert.NotEmpty(events);
+        Assert.True(events.Sum(f => new FileInfo(f).Length) > 1000, "scalars and preview images are written");
         Assert.Empty(ArtifactVerifier.Verify(resumed.ExperimentDir));
     }
 
