@@ -38,7 +38,8 @@ internal static class EvaluateCommand
             string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
             var o = context.Output;
             o.WriteLine($"evaluation: {outcome.OutputDir}");
-            o.WriteLine($"split: {r.Split} ({r.ImageCount} images), checkpoint: {r.Checkpoint}");
+            o.WriteLine($"split: {r.Split} ({r.ImageCount} images)");
+            o.WriteLine($"checkpoint: {r.Checkpoint.Path} ({r.Checkpoint.Choice}, {r.Checkpoint.KindName}{(r.Checkpoint.Epoch is int e ? $", epoch {e}" : "")})");
             o.WriteLine($"threshold: {r.Threshold.ToString(CultureInfo.InvariantCulture)}");
             o.WriteLine($"iou: {F(m.Iou)}");
             o.WriteLine($"dice: {F(m.Dice)}");
