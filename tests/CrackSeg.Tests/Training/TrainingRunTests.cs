@@ -72,9 +72,9 @@ public class TrainingRunTests
     public void EarlyStoppingEndsTheRunAndIsRecorded()
     {
         using var dir = new TempDir();
-        // A zero learning rate never improves after the first validation.
-        var config = TinyRun.Config(dir.Path, 6, "training.learning_rate=0", "training.scheduler.name=constant",
-            "training.scheduler.warmup_epochs=0", "training.early_stopping.patience=2", "training.early_stopping.monitor=val_loss", "training.early_stopping.mode=min");
+        // Nothing counts as an improvement after the first validation when min_delta is huge.
+        var config = TinyRun.Config(dir.Path, 6, "training.early_stopping.patience=2", "training.early_stopping.monitor=val_loss",
+            "training.early_stopping.mode=min", "training.early_stopping.min_delta=1000");
         var (outcome, _) = Train(config);
         Assert.True(outcome.EarlyStopped);
         Assert.Equal(3, outcome.EpochsCompleted);
@@ -124,7 +124,7 @@ public class TrainingRunTests
     {
         using var dir = new TempDir();
         var (outcome, _) = Train(TinyRun.Config(dir.Path, 1));
-        var changed = TinyRun.Config(dir.Path, 2, "model.embed_dim=16", "data.image_size=96");
+        var changed = TinyRun.Config(dir.Path, 2, "model.embed_dim=24", "data.image_size=96");
         var e = Assert.Throws<InputException>(() => Train(changed, resume: outcome.ExperimentDir));
         Assert.Contains("model.embed_dim", e.Message);
         Assert.Contains("data.image_size", e.Message);
