@@ -29,7 +29,7 @@ public static class CheckpointBenchmark
         {
             Epoch = 1,
             GlobalStep = 1,
-            ModelState = model.state_dict(),
+            ModelState = StateDictKeys.Entries(model).ToDictionary(e => e.Key, e => e.Value),
             OptimizerState = OptimizerStateCodec.Capture(optimizer),
             ConfigYaml = ConfigYaml.Serialize(new CrackSegConfig()),
             Seed = 0,

@@ -35,7 +35,8 @@ public sealed class TrainingState
     {
         Epoch = Epoch,
         GlobalStep = GlobalStep,
-        ModelState = model.state_dict(),
+        // PyTorch order (TorchSharp lists all parameters before all buffers), so the keys read like the Python model's.
+        ModelState = Models.StateDictKeys.Entries(model).ToDictionary(e => e.Key, e => e.Value),
         OptimizerState = OptimizerStateCodec.Capture(optimizer),
         Metrics = Checkpoint.MetricsOf(last),
         BestMetric = early.Best,
