@@ -25,7 +25,7 @@ internal static class CheckpointChecks
         {
             CheckFile(folder.CheckpointBestModel, "checkpoints/best_model.pth", best, lines, problems);
             CheckFile(folder.BestModel, "best_model.pth", best, lines, problems);
-            if (File.Exists(folder.BestModel) && File.Exists(folder.CheckpointBestModel) && !SameBytes(folder.BestModel, folder.CheckpointBestModel))
+            if (File.Exists(folder.BestModel) && File.Exists(folder.CheckpointBestModel) && !CrashRecovery.SameBytes(folder.BestModel, folder.CheckpointBestModel))
                 problems.Add("best_model.pth: differs from checkpoints/best_model.pth");
         }
     }
@@ -62,21 +62,5 @@ internal static class CheckpointChecks
         if (!t.is_floating_point()) return true;
         using var scope = NewDisposeScope();
         return isfinite(t).all().item<bool>();
-    }
-
-    private static bool SameBytes(string a, string b)
-    {
-        using var fa = File.OpenRead(a);
-        using var fb = File.OpenRead(b);
-        if (fa.Length != fb.Length) return false;
-        var ba = new byte[1 << 20];
-        var bb = new byte[1 << 20];
-        int read;
-        while ((read = fa.ReadAtLeast(ba, ba.Length, throwOnEndOfStream: false)) > 0)
-        {
-            fb.ReadExactly(bb, 0, read);
-            if (!ba.AsSpan(0, read).SequenceEqual(bb.AsSpan(0, read))) return false;
-        }
-        return true;
     }
 }
