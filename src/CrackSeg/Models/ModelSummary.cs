@@ -22,12 +22,14 @@ public sealed record ModelSummary(
 {
     /// <summary>
     /// Summarises <paramref name="model"/>. The output shape comes from a real forward pass of one
-    /// zero image at <c>Spec.ImageSize</c> (eval mode, no grad; the model's mode is restored).
+    /// zero image of <paramref name="imageSize"/> (default <c>Spec.ImageSize</c>; eval mode, no grad;
+    /// the model's mode is restored).
     /// </summary>
-    public static ModelSummary Create(SwinV2CnnAsppUNet model)
+    public static ModelSummary Create(SwinV2CnnAsppUNet model, int? imageSize = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var spec = model.Spec;
+        int size = imageSize ?? spec.ImageSize;
         var counts = new Dictionary<string, long>();
         foreach (var (name, p) in model.named_parameters())
         {
@@ -35,7 +37,7 @@ public sealed record ModelSummary(
             counts[part] = counts.GetValueOrDefault(part) + p.numel();
         }
 
-        long[] input = [1, spec.InChannels, spec.ImageSize, spec.ImageSize];
+        long[] input = [1, spec.InChannels, size, size];
         long[] output;
         bool wasTraining = model.training;
         var anyParameter = model.parameters().First();
@@ -52,7 +54,7 @@ public sealed record ModelSummary(
             model.train(wasTraining);
         }
 
-        return new ModelSummary(spec.Preset, spec.ImageSize,
+        return new ModelSummary(spec.Preset, size,
             counts.GetValueOrDefault("encoder"), counts.GetValueOrDefault("stem"),
             counts.GetValueOrDefault("bottleneck"), counts.GetValueOrDefault("decoder"),
             counts.Values.Sum(), input, output, StateDictKeys.Lines(model));
