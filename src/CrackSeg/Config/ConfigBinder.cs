@@ -129,7 +129,8 @@ internal sealed class ConfigBinder
         type == typeof(double) ? "a finite number" :
         type == typeof(bool) ? "true or false" : "a " + type.Name;
 
-    private static string Show(object? v) => v switch { null => "null", string s => $"'{s}'", IFormattable f => f.ToString(null, CultureInfo.InvariantCulture), _ => v.ToString() ?? "" };
+    /// <summary>A config value as error messages quote it.</summary>
+    internal static string Show(object? v) => v switch { null => "null", string s => $"'{s}'", IFormattable f => f.ToString(null, CultureInfo.InvariantCulture), _ => v.ToString() ?? "" };
 
     private static bool IsNullable(PropertyInfo property) =>
         Nullable.GetUnderlyingType(property.PropertyType) is not null ||

@@ -37,15 +37,7 @@ public static class ConfigCompatibility
             if (a is not null && b is not null && ConfigKeys.IsSection(property.PropertyType))
                 Compare($"{path}.{key}", a, b, differences);
             else if (!Equals(a, b))
-                differences.Add($"{path}.{key}: saved {Show(a)}, requested {Show(b)}");
+                differences.Add($"{path}.{key}: saved {ConfigBinder.Show(a)}, requested {ConfigBinder.Show(b)}");
         }
     }
-
-    private static string Show(object? value) => value switch
-    {
-        null => "null",
-        string s => $"'{s}'",
-        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
-        _ => value.ToString() ?? "",
-    };
 }
