@@ -32,15 +32,8 @@ public static class ExperimentDocuments
         WriteNullableInt(w, "best_epoch", s.BestEpoch);
         WriteFloat(w, "total_training_time", s.TotalTrainingTimeS);
         w.WriteString("timestamp", ArtifactFormat.Timestamp(savedAt));
-        w.WriteStartObject("hardware_info");
-        w.WriteString("device", s.Hardware.Device);
-        w.WriteBoolean("cuda_available", s.Hardware.CudaAvailable);
-        w.WriteString("gpu_name", s.Hardware.GpuName);
-        WriteNullableLong(w, "gpu_memory_total_bytes", s.Hardware.GpuMemoryTotalBytes);
-        WriteNullableString(w, "driver_version", s.Hardware.DriverVersion);
-        w.WriteString("cpu_model", s.Hardware.CpuModel);
-        w.WriteNumber("cpu_cores", s.Hardware.CpuCores);
-        w.WriteEndObject();
+        w.WritePropertyName("hardware_info");
+        WriteHardwareInfo(w, s.Hardware);
         // Extras after the guide's keys.
         w.WriteNumber("epochs_completed", s.Epochs.Count);
         w.WriteString("status", StatusName(s.Status));
@@ -55,6 +48,22 @@ public static class ExperimentDocuments
         w.WriteEndObject();
         w.WriteEndObject();
     });
+
+    /// <summary>complete_summary.json's `hardware_info` object alone (for `crackseg info --hardware-json`).</summary>
+    public static string HardwareInfo(HardwareSnapshot hardware) => Json(Indented, w => WriteHardwareInfo(w, hardware));
+
+    private static void WriteHardwareInfo(Utf8JsonWriter w, HardwareSnapshot hardware)
+    {
+        w.WriteStartObject();
+        w.WriteString("device", hardware.Device);
+        w.WriteBoolean("cuda_available", hardware.CudaAvailable);
+        w.WriteString("gpu_name", hardware.GpuName);
+        WriteNullableLong(w, "gpu_memory_total_bytes", hardware.GpuMemoryTotalBytes);
+        WriteNullableString(w, "driver_version", hardware.DriverVersion);
+        w.WriteString("cpu_model", hardware.CpuModel);
+        w.WriteNumber("cpu_cores", hardware.CpuCores);
+        w.WriteEndObject();
+    }
 
     /// <summary>metrics/metrics.jsonl: one compact JSON object per finished epoch, newline-terminated.</summary>
     public static string MetricsJsonl(IReadOnlyList<EpochRecord> epochs)

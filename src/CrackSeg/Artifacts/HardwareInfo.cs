@@ -28,15 +28,14 @@ public sealed record HardwareInfo
         if (device.StartsWith("cuda", StringComparison.Ordinal))
         {
             int cudaIndex = device.Contains(':') ? int.Parse(device[(device.IndexOf(':') + 1)..]) : 0;
-            int nvmlIndex = MapCudaToNvmlIndex(cudaIndex);
-            used = gpus.FirstOrDefault(g => g.Index == nvmlIndex);
+            used = VisibleGpu(Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES"), cudaIndex, gpus);
         }
         return new HardwareInfo
         {
             Device = device,
             CudaAvailable = cudaAvailable,
             CudaDeviceCount = cudaDeviceCount,
-            GpuName = used?.Name ?? (device.StartsWith("cuda", StringComparison.Ordinal) ? gpus.FirstOrDefault()?.Name ?? "unknown CUDA device" : "CPU"),
+            GpuName = used?.Name ?? (device.StartsWith("cuda", StringComparison.Ordinal) ? (gpus.Count == 1 ? gpus[0].Name : "unknown CUDA device") : "CPU"),
             GpuMemoryTotalBytes = used?.MemoryTotalBytes,
             DriverVersion = nvml?.DriverVersion,
             Gpus = gpus,
@@ -46,13 +45,21 @@ public sealed record HardwareInfo
         };
     }
 
-    /// <summary>CUDA numbers visible devices after CUDA_VISIBLE_DEVICES; NVML numbers them all.</summary>
-    private static int MapCudaToNvmlIndex(int cudaIndex)
+    /// <summary>
+    /// The NVML GPU that CUDA calls device <paramref name="cudaIndex"/>. CUDA numbers only the devices
+    /// CUDA_VISIBLE_DEVICES lists, in its order, each given as an NVML index or as a (prefix of a) GPU
+    /// UUID; NVML numbers all of them. Null when the entry names no GPU NVML reports (e.g. a MIG instance).
+    /// </summary>
+    public static GpuDevice? VisibleGpu(string? cudaVisibleDevices, int cudaIndex, IReadOnlyList<GpuDevice> gpus)
     {
-        var visible = Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES");
-        if (string.IsNullOrWhiteSpace(visible)) return cudaIndex;
-        var parts = visible.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        return cudaIndex < parts.Length && int.TryParse(parts[cudaIndex], out var n) ? n : cudaIndex;
+        if (string.IsNullOrWhiteSpace(cudaVisibleDevices)) return gpus.FirstOrDefault(g => g.Index == cudaIndex);
+        var entries = cudaVisibleDevices.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (cudaIndex < 0 || cudaIndex >= entries.Length) return null;
+        var entry = entries[cudaIndex];
+        if (int.TryParse(entry, out var nvmlIndex)) return gpus.FirstOrDefault(g => g.Index == nvmlIndex);
+        if (!entry.StartsWith("GPU-", StringComparison.OrdinalIgnoreCase)) return null;
+        var matches = gpus.Where(g => g.Uuid is not null && g.Uuid.StartsWith(entry, StringComparison.OrdinalIgnoreCase)).Take(2).ToList();
+        return matches.Count == 1 ? matches[0] : null;
     }
 
     public static string CpuModelName()

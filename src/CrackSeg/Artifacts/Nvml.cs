@@ -3,8 +3,8 @@ using System.Text;
 
 namespace CrackSeg.Artifacts;
 
-/// <summary>One GPU as NVML sees it.</summary>
-public sealed record GpuDevice(int Index, string Name, long? MemoryTotalBytes, long? MemoryUsedBytes);
+/// <summary>One GPU as NVML sees it. <paramref name="Uuid"/> is NVML's "GPU-xxxxxxxx-..." form, which CUDA_VISIBLE_DEVICES also accepts.</summary>
+public sealed record GpuDevice(int Index, string Name, long? MemoryTotalBytes, long? MemoryUsedBytes, string? Uuid = null);
 
 /// <summary>
 /// Reads GPU names and memory through NVML (libnvidia-ml.so.1 / nvml.dll, shipped with the NVIDIA
@@ -21,8 +21,7 @@ public static unsafe class Nvml
     /// <summary>Driver version and GPUs, or null when NVML is not available.</summary>
     public static (string? DriverVersion, IReadOnlyList<GpuDevice> Gpus)? Query()
     {
-        string library = OperatingSystem.IsWindows() ? "nvml.dll" : "libnvidia-ml.so.1";
-        if (!NativeLibrary.TryLoad(library, out var handle)) return null;
+        if (!TryLoadLibrary(out var handle)) return null;
         try
         {
             if (!TryGet(handle, "nvmlInit_v2", out var initPtr) || !TryGet(handle, "nvmlShutdown", out var shutdownPtr)) return null;
@@ -43,7 +42,9 @@ public static unsafe class Nvml
                     && TryGet(handle, "nvmlDeviceGetHandleByIndex_v2", out var byIndexPtr) && TryGet(handle, "nvmlDeviceGetName", out var namePtr))
                 {
                     TryGet(handle, "nvmlDeviceGetMemoryInfo", out var memoryPtr);
+                    TryGet(handle, "nvmlDeviceGetUUID", out var uuidPtr);
                     byte* name = stackalloc byte[256];
+                    byte* uuid = stackalloc byte[96];
                     for (uint i = 0; i < count; i++)
                     {
                         IntPtr device;
@@ -56,7 +57,8 @@ public static unsafe class Nvml
                             total = (long)memory.Total;
                             used = (long)memory.Used;
                         }
-                        gpus.Add(new GpuDevice((int)i, gpuName, total, used));
+                        string? gpuUuid = uuidPtr != IntPtr.Zero && ((delegate* unmanaged<IntPtr, byte*, uint, int>)uuidPtr)(device, uuid, 96) == Success ? Utf8(uuid) : null;
+                        gpus.Add(new GpuDevice((int)i, gpuName, total, used, gpuUuid));
                     }
                 }
                 return (driver, gpus);
@@ -68,6 +70,23 @@ public static unsafe class Nvml
             return null;
         }
         finally { NativeLibrary.Free(handle); }
+    }
+
+    /// <summary>
+    /// The loader's search first; then where drivers put NVML when that path is not in the loader's
+    /// (containers mounting /usr/local/nvidia, WSL's /usr/lib/wsl/lib, Windows' System32 copy).
+    /// </summary>
+    private static bool TryLoadLibrary(out IntPtr handle)
+    {
+        string[] candidates = OperatingSystem.IsWindows()
+            ? ["nvml.dll", Path.Combine(Environment.SystemDirectory, "nvml.dll"),
+               Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ProgramFiles), "NVIDIA Corporation", "NVSMI", "nvml.dll")]
+            : ["libnvidia-ml.so.1", "/usr/local/nvidia/lib64/libnvidia-ml.so.1", "/usr/lib/wsl/lib/libnvidia-ml.so.1",
+               "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1", "/usr/lib64/libnvidia-ml.so.1"];
+        foreach (var candidate in candidates)
+            if (NativeLibrary.TryLoad(candidate, out handle)) return true;
+        handle = IntPtr.Zero;
+        return false;
     }
 
     private static bool TryGet(IntPtr handle, string name, out IntPtr address) => NativeLibrary.TryGetExport(handle, name, out address);
