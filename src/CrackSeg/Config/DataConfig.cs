@@ -23,7 +23,8 @@ public sealed record DataConfig
     public int ImageSize { get; init; } = 256;
     [AllowedValues("random_crop", "resize", "pad")]
     public string Fit { get; init; } = "random_crop";
-    [Range(1, 64)]
+    /// <summary>Batches a background thread keeps ready when training on CUDA; 0 assembles them inline. The CPU always assembles inline.</summary>
+    [Range(0, 64)]
     public int Prefetch { get; init; } = 2;
     public AugmentConfig Augment { get; init; } = new();
     /// <summary>Synthetic data generated into `root` on first use when the root is missing.</summary>

@@ -19,6 +19,8 @@ public sealed record BatchLoaderOptions
     public int Seed { get; init; }
     public Device Device { get; init; } = CPU;
     public DataConfig Data { get; init; } = new();
+    /// <summary>Assemble batches on a background thread: null decides by device (see <see cref="BatchLoader.PrefetchesOnThread"/>).</summary>
+    public bool? PrefetchThread { get; init; }
 
     /// <summary>Shuffled, augmented, last partial batch dropped.</summary>
     public static BatchLoaderOptions ForTraining(DataConfig data, int batchSize, int seed, Device device) => new()

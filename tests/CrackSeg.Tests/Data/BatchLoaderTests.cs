@@ -39,14 +39,28 @@ public class BatchLoaderTests
         Assert.Equal(e0, new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data, 3, 5, CPU)).EpochOrder(0));
         Assert.NotEqual(e0, Enumerable.Range(0, 12));
 
-        // The prefetching thread serves exactly what the synchronous path builds.
-        var served = Drain(loader.Epoch(1)).ToList();
-        Assert.Equal(loader.EpochBatches(1).Select(b => string.Join(",", b)), served.Select(b => string.Join(",", b.SampleIndices)));
-        using var scope = NewDisposeScope();
-        using var direct = loader.LoadBatch(1, loader.EpochBatches(1)[2]);
-        using var threaded = new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data, 3, 5, CPU)).Epoch(1).Skip(2).First();
-        Assert.True(direct.Images.Equals(threaded.Images));
-        Assert.True(direct.Masks.Equals(threaded.Masks));
+        // The prefetching thread and the inline path serve exactly what LoadBatch builds.
+        foreach (bool thread in new[] { true, false })
+        {
+            var options = BatchLoaderOptions.ForTraining(d.Data, 3, 5, CPU) with { PrefetchThread = thread };
+            var served = Drain(new BatchLoader(d.Cache, d.Samples, options).Epoch(1)).ToList();
+            Assert.Equal(loader.EpochBatches(1).Select(b => string.Join(",", b)), served.Select(b => string.Join(",", b.SampleIndices)));
+            using var scope = NewDisposeScope();
+            using var direct = loader.LoadBatch(1, loader.EpochBatches(1)[2]);
+            using var third = new BatchLoader(d.Cache, d.Samples, options).Epoch(1).Skip(2).First();
+            Assert.True(direct.Images.Equals(third.Images));
+            Assert.True(direct.Masks.Equals(third.Masks));
+        }
+    }
+
+    [Fact]
+    public void OnlyCudaPrefetchesOnAThreadByDefault()
+    {
+        using var d = new LoaderTestData(4, 40, 36, Small);
+        Assert.False(new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data, 2, 0, CPU)).PrefetchesOnThread);
+        Assert.True(new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data, 2, 0, new Device(DeviceType.CUDA, 0))).PrefetchesOnThread);
+        Assert.False(new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data with { Prefetch = 0 }, 2, 0, new Device(DeviceType.CUDA, 0))).PrefetchesOnThread);
+        Assert.True(new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data, 2, 0, CPU) with { PrefetchThread = true }).PrefetchesOnThread);
     }
 
     [Fact]
@@ -68,12 +82,14 @@ public class BatchLoaderTests
         kept.Dispose(); // idempotent
     }
 
-    [Fact]
-    public void LoaderThreadExceptionsReachTheConsumerWithTheirType()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void LoaderExceptionsReachTheConsumerWithTheirType(bool thread)
     {
         var data = Small with { CacheMaxBytes = 0 }; // memory-mapped store: reading after dispose throws
         var d = new LoaderTestData(6, 40, 36, data);
-        var loader = new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data, 2, 0, CPU));
+        var loader = new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data, 2, 0, CPU) with { PrefetchThread = thread });
         Assert.True(d.Cache.IsMemoryMapped);
         d.Dispose();
         Assert.Throws<ObjectDisposedException>(() => Drain(loader.Epoch(0)));
@@ -137,11 +153,13 @@ public class BatchLoaderLeakTests
     private static DataConfig Small => new() { ImageSize = 32, Prefetch = 2 };
     private static List<Batch> Drain(IEnumerable<Batch> batches) => BatchLoaderTests.Drain(batches);
 
-    [Fact]
-    public void CancellationAndEarlyExitStopTheThreadAndFreeQueuedBatches()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CancellationAndEarlyExitStopTheThreadAndFreeQueuedBatches(bool thread)
     {
         using var d = new LoaderTestData(16, 40, 36, Small);
-        var loader = new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data, 2, 0, CPU));
+        var loader = new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data, 2, 0, CPU) with { PrefetchThread = thread });
         Drain(loader.Epoch(99)); // warm up lazily created native state
         long before = Tensor.TotalCount;
 
@@ -165,11 +183,13 @@ public class BatchLoaderLeakTests
         Assert.Equal(before, Tensor.TotalCount);
     }
 
-    [Fact]
-    public void ManyEpochsLeakNoTensors()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ManyEpochsLeakNoTensors(bool thread)
     {
         using var d = new LoaderTestData(6, 40, 36, Small with { Augment = new AugmentConfig { Scale = 0.5, Rotate = 0.5 } });
-        var loader = new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data, 2, 0, CPU));
+        var loader = new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data, 2, 0, CPU) with { PrefetchThread = thread });
         Drain(loader.Epoch(0));
         long before = Tensor.TotalCount;
         for (int epoch = 1; epoch <= 25; epoch++) Drain(loader.Epoch(epoch));
