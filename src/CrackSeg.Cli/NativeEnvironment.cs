@@ -20,11 +20,23 @@ internal static partial class NativeEnvironment
 {
     public const string SpinCount = "3000";
 
+    /// <summary>What decides how OpenMP threads wait in this process, for `crackseg info`.</summary>
+    public static string OpenMpWait { get; private set; } = Describe(chosen: false);
+
     public static void PrepareForTorch()
     {
         if (OperatingSystem.IsWindows()) return;
-        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null && Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is null)
-            setenv("GOMP_SPINCOUNT", SpinCount, 0);
+        bool chosen = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null && Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is null;
+        if (chosen) setenv("GOMP_SPINCOUNT", SpinCount, 0);
+        OpenMpWait = Describe(chosen);
+    }
+
+    private static string Describe(bool chosen)
+    {
+        if (chosen) return $"GOMP_SPINCOUNT={SpinCount} (crackseg's default)";
+        foreach (var name in new[] { "OMP_WAIT_POLICY", "GOMP_SPINCOUNT" })
+            if (Environment.GetEnvironmentVariable(name) is string value) return $"{name}={value} (from the environment)";
+        return "the OpenMP runtime's default";
     }
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]

@@ -54,6 +54,7 @@ internal static class InfoCommand
             o.WriteLine($"cpu: {hw.CpuModel}");
             o.WriteLine($"cpu_cores: {hw.CpuCores}");
             if (threads > 0) o.WriteLine($"torch_threads: {threads}");
+            o.WriteLine($"openmp_wait: {NativeEnvironment.OpenMpWait}");
             if (parse.GetValue(hardwareJson) is string device)
             {
                 // Without torch, CUDA counts as available when NVML sees a GPU: the closest answer that loads no LibTorch.

@@ -28,7 +28,7 @@ public static class ModelSpeedBenchmark
         }, 4, 19.8, 45.0),
     ];
 
-    public static ModelSpeedResult Run(string name, ModelConfig modelConfig, int batchSize, int imageSize, Device device, int warmup = 2, int iterations = 5)
+    public static ModelSpeedResult Run(string name, ModelConfig modelConfig, int batchSize, int imageSize, Device device, int warmup = 3, int iterations = 10)
     {
         manual_seed(0);
         using var model = ModelFactory.Create(modelConfig, imageSize);

@@ -47,38 +47,57 @@ public static class TrainingBenchmark
         using var parts = TrainingComponents.Build(config, index, device, log);
         var runner = new TrainEpoch(parts.Model, parts.Optimizer, parts.Loss, parts.Parameters, parts.Schedule, config, new SilentProgress(), log);
 
+        // The pure rate is timed on batches loaded once, interleaved with the real epochs (one pure pass
+        // after each), so machine-speed drift hits both sides of the ratio alike.
+        var preloaded = Preload(parts, epochs + 1, cancellation);
         var rss = new List<long>();
-        double loopSeconds = 0;
-        int loopSamples = 0;
+        double loopSeconds = 0, pureSeconds = 0;
+        int loopSamples = 0, pureSamples = 0;
         long step = 0;
         HostSync.Reset();
+        long deviceReads = 0, cpuReads = 0;
         using var process = Process.GetCurrentProcess();
-        for (int epoch = 1; epoch <= epochs; epoch++)
+        try
         {
-            EpochSeed.Apply(config.Experiment.Seed, epoch);
-            var clock = Stopwatch.StartNew();
-            var result = runner.Run(parts.TrainLoader, epoch, step, cancellation);
-            clock.Stop();
-            step = result.GlobalStep;
-            if (epoch > 1) { loopSeconds += clock.Elapsed.TotalSeconds; loopSamples += result.Samples; } // epoch 1 warms caches
-            GC.Collect();
-            process.Refresh();
-            rss.Add(process.WorkingSet64);
-            log.Info($"bench epoch {epoch}/{epochs}: {result.Samples / clock.Elapsed.TotalSeconds:F2} samples/s, rss {process.WorkingSet64 / 1048576.0:F0} MiB");
+            for (int epoch = 1; epoch <= epochs; epoch++)
+            {
+                EpochSeed.Apply(config.Experiment.Seed, epoch);
+                long deviceBefore = HostSync.DeviceReads, cpuBefore = HostSync.CpuReads;
+                var clock = Stopwatch.StartNew();
+                var result = runner.Run(parts.TrainLoader, epoch, step, cancellation);
+                clock.Stop();
+                deviceReads += HostSync.DeviceReads - deviceBefore;
+                cpuReads += HostSync.CpuReads - cpuBefore;
+                step = result.GlobalStep;
+                var pure = PureSeconds(parts, preloaded, out int samples);
+                if (epoch > 1) // epoch 1 warms caches
+                {
+                    loopSeconds += clock.Elapsed.TotalSeconds;
+                    loopSamples += result.Samples;
+                    pureSeconds += pure;
+                    pureSamples += samples;
+                }
+                GC.Collect();
+                process.Refresh();
+                rss.Add(process.WorkingSet64);
+                log.Info($"bench epoch {epoch}/{epochs}: {result.Samples / clock.Elapsed.TotalSeconds:F2} samples/s (pure {samples / pure:F2}), rss {process.WorkingSet64 / 1048576.0:F0} MiB");
+            }
         }
-        long deviceReads = HostSync.DeviceReads, cpuReads = HostSync.CpuReads;
+        finally
+        {
+            foreach (var (images, masks) in preloaded) { images.Dispose(); masks.Dispose(); }
+        }
         int batches = parts.TrainLoader.BatchesPerEpoch * epochs;
-
-        double pure = PureStepsPerSecond(parts, config, epochs + 1, cancellation, out int pureSamples);
+        double pureRate = pureSamples / Math.Max(1e-9, pureSeconds);
         double loopRate = loopSamples / Math.Max(1e-9, loopSeconds);
         double drift = rss.Count >= 3 ? 100.0 * (rss[^1] - rss[1]) / rss[1] : 0;
         return new TrainingBenchmarkResult(config.Model.Preset, config.Training.BatchSize, config.Data.ImageSize, epochs,
-            parts.TrainLoader.BatchesPerEpoch, loopRate, pure, pure / loopRate,
+            parts.TrainLoader.BatchesPerEpoch, loopRate, pureRate, pureRate / loopRate,
             (double)deviceReads / batches, (double)cpuReads / batches, rss, drift);
     }
 
-    /// <summary>Forward+backward+step alone, on one epoch's batches loaded beforehand.</summary>
-    private static double PureStepsPerSecond(TrainingComponents parts, CrackSegConfig config, int epoch, CancellationToken cancellation, out int samples)
+    /// <summary>One epoch's batches, loaded beforehand, for the pure forward+backward+step timing.</summary>
+    private static List<(Tensor Images, Tensor Masks)> Preload(TrainingComponents parts, int epoch, CancellationToken cancellation)
     {
         var batches = new List<(Tensor Images, Tensor Masks)>();
         foreach (var b in parts.TrainLoader.Epoch(epoch, cancellation))
@@ -86,26 +105,25 @@ public static class TrainingBenchmark
             batches.Add((b.Images.clone().DetachFromDisposeScope(), b.Masks.clone().DetachFromDisposeScope()));
             b.Dispose();
         }
-        try
+        return batches;
+    }
+
+    /// <summary>Seconds of forward+backward+step alone over <paramref name="batches"/>.</summary>
+    private static double PureSeconds(TrainingComponents parts, List<(Tensor Images, Tensor Masks)> batches, out int samples)
+    {
+        parts.Model.train();
+        samples = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (var (images, masks) in batches)
         {
-            parts.Model.train();
-            samples = 0;
-            var clock = Stopwatch.StartNew();
-            foreach (var (images, masks) in batches)
-            {
-                using var scope = NewDisposeScope();
-                var loss = parts.Loss.forward(parts.Model.forward(images), masks);
-                loss.backward();
-                parts.Optimizer.step();
-                parts.Optimizer.zero_grad();
-                samples += (int)images.shape[0];
-            }
-            return samples / clock.Elapsed.TotalSeconds;
+            using var scope = NewDisposeScope();
+            var loss = parts.Loss.forward(parts.Model.forward(images), masks);
+            loss.backward();
+            parts.Optimizer.step();
+            parts.Optimizer.zero_grad();
+            samples += (int)images.shape[0];
         }
-        finally
-        {
-            foreach (var (images, masks) in batches) { images.Dispose(); masks.Dispose(); }
-        }
+        return clock.Elapsed.TotalSeconds;
     }
 
     private sealed class SilentProgress : ITrainingProgress

@@ -15,6 +15,19 @@ public class CliContractTests
         Assert.Contains("cpu_cores:", r.Output);
     }
 
+    [Theory]
+    [InlineData(null, null, "GOMP_SPINCOUNT=3000 (crackseg's default)")]
+    [InlineData("PASSIVE", null, "OMP_WAIT_POLICY=PASSIVE (from the environment)")]
+    [InlineData(null, "200000", "GOMP_SPINCOUNT=200000 (from the environment)")]
+    public void OpenMpWaitingIsBoundedUnlessTheUserChose(string? waitPolicy, string? spinCount, string expected)
+    {
+        using var dir = new TempDir();
+        var environment = new Dictionary<string, string?> { ["OMP_WAIT_POLICY"] = waitPolicy, ["GOMP_SPINCOUNT"] = spinCount };
+        var r = CliProcess.Run(dir.Path, environment, "info", "--no-torch");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains($"openmp_wait: {expected}", r.Output);
+    }
+
     [Fact]
     public void MisspelledConfigKeyExitsWithTwoAndASuggestion()
     {
