@@ -102,11 +102,14 @@ internal static class BenchCommands
             var train = TrainingBenchmark.Run(config, parse.GetValue(epochs), context.Log, context.Cancellation);
             var models = RunModels(context);
             var ckpt = CheckpointBenchmark.Run("seed", Path.Combine("artifacts", "bench"));
+            context.Log.Info($"bench predict: {config.Model.Preset}, 2048x2048, tiles 512/64");
+            var predict = PredictBenchmark.Run(config.Model, DeviceSelector.Resolve(config.Training.Device));
 
             context.Output.Write(dataResult.Format());
             context.Output.Write(train.Format());
             foreach (var r in models) context.Output.WriteLine(Describe(r));
             context.Output.WriteLine($"checkpoint seed: {ckpt.Bytes / 1048576.0:F0} MiB, save {ckpt.SaveSeconds:F2} s, load {ckpt.LoadSeconds:F2} s");
+            context.Output.WriteLine($"predict {predict.Preset}: {predict.Size}x{predict.Size} in {predict.Tiles} tiles of 512 (overlap 64): {predict.Seconds:F1} s, {predict.MegapixelsPerSecond:F3} MP/s");
             context.Output.WriteLine();
             Figure(context, "data_decode_pairs_per_s", dataResult.DecodeFilesPerSecond / 2);
             Figure(context, "data_cached_samples_per_s", dataResult.SamplesPerSecond);
@@ -121,6 +124,8 @@ internal static class BenchCommands
             }
             Figure(context, "checkpoint_save_s_seed", ckpt.SaveSeconds);
             Figure(context, "checkpoint_mib_seed", ckpt.Bytes / 1048576.0);
+            Figure(context, "predict_2048_s", predict.Seconds);
+            Figure(context, "predict_mpix_per_s", predict.MegapixelsPerSecond);
             return ExitCodes.Ok;
         }));
         return command;

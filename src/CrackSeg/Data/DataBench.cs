@@ -37,7 +37,7 @@ public sealed record DataBenchResult
     public int ImageSize { get; init; }
     public int Threads { get; init; }
     public string Device { get; init; } = "cpu";
-    /// <summary>Samples a consumer received per wall second from the prefetching loader (it does nothing else).</summary>
+    /// <summary>Samples a consumer received per wall second from the loader (it does nothing else).</summary>
     public double SamplesPerSecond { get; init; }
     public int Samples { get; init; }
     public double Seconds { get; init; }
@@ -50,7 +50,7 @@ public sealed record DataBenchResult
         sb.AppendLine($"Data bench: {Pairs} pairs, cache {CacheBytes / (1024.0 * 1024.0):0.0} MiB{(MemoryMapped ? " (memory-mapped)" : "")}");
         sb.AppendLine($"  first epoch (decode)   {DecodeFilesPerSecond:0} files/s wall on {Environment.ProcessorCount} threads ({DecodeSeconds:0.00} s), " +
                       $"{DecodeFilesPerCpuSecond:0} files per CPU-second");
-        sb.AppendLine($"  cached + augmented     {SamplesPerSecond:0} samples/s of {ImageSize}x{ImageSize} crops through the prefetch thread " +
+        sb.AppendLine($"  cached + augmented     {SamplesPerSecond:0} samples/s of {ImageSize}x{ImageSize} crops served by the loader (inline on the CPU, a prefetch thread on CUDA) " +
                       $"(batch {BatchSize}, {Samples} samples in {Seconds:0.0} s, {Threads} torch thread{(Threads == 1 ? "" : "s")}, {Device})");
         if (SamplesPerCpuSecond is { } perCpu)
             sb.AppendLine($"                         {perCpu:0} samples per CPU-second on one core (synchronous, load-independent)");
@@ -60,7 +60,7 @@ public sealed record DataBenchResult
 
 /// <summary>
 /// <c>crackseg bench data</c>: the decode rate of the first epoch (building the cache), the rate at
-/// which the prefetching loader serves cached, augmented training crops to a consumer that does
+/// which the loader serves cached, augmented training crops to a consumer that does
 /// nothing else, and the same work per CPU-second of one thread.
 /// </summary>
 public static class DataBench
@@ -103,7 +103,7 @@ public static class DataBench
                 SamplesPerSecond = count / seconds,
                 SamplesPerCpuSecond = perCpu,
             };
-            log.Info($"bench data: {result.SamplesPerSecond:0} samples/s cached+augmented (prefetch), " +
+            log.Info($"bench data: {result.SamplesPerSecond:0} samples/s cached+augmented (loader), " +
                      $"{(perCpu is { } p ? $"{p:0} per CPU-second, " : "")}{result.DecodeFilesPerSecond:0} files/s decode");
             return result;
         }
