@@ -16,13 +16,22 @@ public static class GradientClipper
         var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
         if (grads.Count == 0) throw new InvalidOperationException("no gradients to clip: call backward() first");
         Tensor total;
-        using (var norms = stack(grads.Select(g => linalg.vector_norm(g.to(ScalarType.Float32), 2)).ToArray()))
+        // Two native calls per gradient at most (a norm, a multiply): this runs every step over a few
+        // hundred tensors, so conversions are made only where a dtype differs.
+        using (var norms = stack(grads.Select(g => g.dtype == ScalarType.Float32
+                   ? linalg.vector_norm(g, 2)
+                   : linalg.vector_norm(g.to(ScalarType.Float32), 2)).ToArray()))
             total = linalg.vector_norm(norms, 2);
         if (maxNorm > 0)
         {
             // coef = min(1, max_norm / (norm + 1e-6)), as torch.nn.utils.clip_grad_norm_ does.
             using var coef = (maxNorm / (total + 1e-6)).clamp_max(1.0);
-            foreach (var g in grads) g.mul_(coef.to(g.dtype));
+            var coefByType = new Dictionary<ScalarType, Tensor> { [coef.dtype] = coef };
+            foreach (var g in grads)
+            {
+                if (!coefByType.TryGetValue(g.dtype, out var c)) coefByType[g.dtype] = c = coef.to(g.dtype);
+                g.mul_(c);
+            }
         }
         return total;
     }
