@@ -27,6 +27,9 @@ public sealed class TrainEpoch
     private readonly LoggingConfig _logging;
     private readonly ITrainingProgress _progress;
     private readonly RunLog _log;
+    /// <summary>Flat gradients (one op for zeroing and clipping), made on the first epoch; null where dtypes or devices differ.</summary>
+    private GradientBuffer? _gradients;
+    private bool _gradientsTried;
 
     public TrainEpoch(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, nn.Module<Tensor, Tensor, Tensor> loss,
         IReadOnlyList<Parameter> parameters, LearningRateSchedule schedule, CrackSegConfig config,
@@ -61,7 +64,13 @@ public sealed class TrainEpoch
         var clock = Stopwatch.StartNew();
         try
         {
-            _optimizer.zero_grad();
+            if (!_gradientsTried)
+            {
+                _gradients = GradientBuffer.TryCreate(_parameters);
+                _gradientsTried = true;
+            }
+            if (_gradients is not null) _gradients.Attach(); // also zeroes
+            else _optimizer.zero_grad();
             foreach (var b in loader.Epoch(epoch, cancellation))
             {
                 using var scope = NewDisposeScope();
@@ -86,7 +95,8 @@ public sealed class TrainEpoch
                 bool stepNow = batch % accum == 0 || batch == batches;
                 if (stepNow)
                 {
-                    var norm = GradientClipper.ClipByGlobalNorm(_parameters, _training.GradClip);
+                    var norm = _gradients?.ClipByGlobalNorm(_training.GradClip)
+                        ?? GradientClipper.ClipByGlobalNorm(_parameters, _training.GradClip);
                     // Skipping a non-finite step needs its verdict on the host. On CPU this is a plain
                     // memory read; on CUDA it is the one sync per step that skipping requires.
                     bool finite = HostSync.ReadBool(isfinite(norm).logical_and(isfinite(loss)).all());
@@ -108,7 +118,8 @@ public sealed class TrainEpoch
                         if (badInARow >= _training.MaxBadSteps)
                             throw new TrainingDivergedException($"training stopped: {badInARow} consecutive non-finite steps (training.max_bad_steps={_training.MaxBadSteps}) at epoch {epoch}, batch {batch}; lower training.learning_rate or check the data");
                     }
-                    _optimizer.zero_grad();
+                    if (_gradients is not null) _gradients.Zero();
+                    else _optimizer.zero_grad();
                 }
 
                 bool logStep = batch % _logging.LogEvery == 0 || batch == batches;
