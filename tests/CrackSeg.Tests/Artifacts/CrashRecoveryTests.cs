@@ -13,6 +13,7 @@ namespace CrackSeg.Tests.Artifacts;
 /// What a SIGKILL can leave between an epoch's files, and the repairs `--resume` makes (see
 /// <see cref="CrashRecovery"/>); scripts/crash-resume.sh drives the same with real kills.
 /// </summary>
+[Collection(nameof(GlobalRandomStateCollection))]
 public class CrashRecoveryTests
 {
     private const string DeadPid = "999999999"; // above any pid_max: no such process

@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 
 namespace CrackSeg.Tests.Training;
 
+[Collection(nameof(GlobalRandomStateCollection))]
 public class TrainingRunTests
 {
     private sealed class Recorder : ITrainingProgress
