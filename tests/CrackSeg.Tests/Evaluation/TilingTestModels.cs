@@ -32,7 +32,7 @@ internal static class TilingTestModels
             AsppChannels = 8, AsppDilations = [1, 2], DecoderChannels = [8, 8, 4, 4, 4], StemChannels = [4, 4], CbamReduction = 2,
         }, 64);
         var model = ModelFactory.Create(spec);
-        Randomise(model);
+        Randomise(model, 11);
         model.eval();
         return model;
     }
@@ -42,20 +42,22 @@ internal static class TilingTestModels
     {
         manual_seed(12);
         var model = new LocalWindowedModel(EncoderSpec(), globalContext);
-        Randomise(model);
+        Randomise(model, 12);
         model.eval();
         return model;
     }
 
     /// <summary>
     /// Random weights everywhere (timm's init zeroes the post-norm gains, which would make every attention
-    /// block an identity and the window partition irrelevant); logit scales keep their init.
+    /// block an identity and the window partition irrelevant); logit scales keep their init. A generator of
+    /// its own: the process-wide one is shared with tests running in parallel.
     /// </summary>
-    private static void Randomise(Module model)
+    private static void Randomise(Module model, ulong seed)
     {
         using var _ = no_grad();
+        using var generator = new Generator(seed);
         foreach (var (name, p) in model.named_parameters())
-            if (!name.EndsWith("logit_scale", StringComparison.Ordinal)) p.normal_(0, 0.3);
+            if (!name.EndsWith("logit_scale", StringComparison.Ordinal)) nn.init.normal_(p, 0, 0.3, generator);
     }
 }
 
