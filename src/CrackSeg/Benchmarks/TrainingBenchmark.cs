@@ -45,7 +45,7 @@ public static class TrainingBenchmark
         SyntheticData.EnsureExists(config.Data, log);
         var index = DatasetIndex.Build(config.Data, config.Experiment.Seed, log);
         using var parts = TrainingComponents.Build(config, index, device, log);
-        var runner = new TrainEpoch(parts.Model, parts.Optimizer, parts.Loss, parts.Parameters, parts.Schedule, config, new SilentProgress(), log);
+        using var runner = new TrainEpoch(parts.Model, parts.Optimizer, parts.Loss, parts.Parameters, parts.Schedule, config, new SilentProgress(), log);
 
         // The pure rate is timed on batches loaded once, interleaved with the real epochs (one pure pass
         // after each), so machine-speed drift hits both sides of the ratio alike.

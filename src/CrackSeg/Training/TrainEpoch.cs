@@ -16,7 +16,7 @@ public sealed record TrainEpochResult(double TrainLoss, double GradNorm, double 
 /// against non-finite steps, closed-form LR, optimizer step. One dispose scope per batch; the
 /// running sums stay on the device and are read only at log steps and at the end.
 /// </summary>
-public sealed class TrainEpoch
+public sealed class TrainEpoch : IDisposable
 {
     private readonly nn.Module<Tensor, Tensor> _model;
     private readonly OptimizerHelper _optimizer;
@@ -45,6 +45,9 @@ public sealed class TrainEpoch
         _progress = progress;
         _log = log;
     }
+
+    /// <summary>Frees the flat gradient buffer (the parameters' gradients stay valid views of it until they are replaced).</summary>
+    public void Dispose() => _gradients?.Dispose();
 
     /// <summary>Set by tests and benchmarks: called with each batch's loss before backward (e.g. to inject NaN).</summary>
     public Func<Tensor, Tensor>? LossHook { get; set; }

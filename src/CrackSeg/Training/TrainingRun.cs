@@ -101,7 +101,7 @@ public sealed class TrainingRun
             saved = saver.Save(folder, snapshots.Create(state, early, Status(state, finished: state.Epoch >= config.Training.Epochs || state.EarlyStopped)));
 
         using var resumePoint = new ResumePoint();
-        var epochRunner = new TrainEpoch(model, optimizer, loss, parameters, schedule, config, _progress, _log) { LossHook = LossHook };
+        using var epochRunner = new TrainEpoch(model, optimizer, loss, parameters, schedule, config, _progress, _log) { LossHook = LossHook };
         for (int epoch = state.Epoch + 1; epoch <= config.Training.Epochs && !state.EarlyStopped; epoch++)
         {
             if (StopAfterEpoch is int stop && state.Epoch >= stop) { interrupted = true; break; }

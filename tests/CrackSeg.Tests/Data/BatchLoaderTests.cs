@@ -153,6 +153,15 @@ public class BatchLoaderLeakTests
     private static DataConfig Small => new() { ImageSize = 32, Prefetch = 2 };
     private static List<Batch> Drain(IEnumerable<Batch> batches) => BatchLoaderTests.Drain(batches);
 
+    /// <summary>Live tensors once earlier tests' garbage is finalized (a finalizer running mid-test would lower the count).</summary>
+    private static long SettledTensorCount()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return Tensor.TotalCount;
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -161,7 +170,7 @@ public class BatchLoaderLeakTests
         using var d = new LoaderTestData(16, 40, 36, Small);
         var loader = new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data, 2, 0, CPU) with { PrefetchThread = thread });
         Drain(loader.Epoch(99)); // warm up lazily created native state
-        long before = Tensor.TotalCount;
+        long before = SettledTensorCount();
 
         using var cts = new CancellationTokenSource();
         int seen = 0;
@@ -180,7 +189,7 @@ public class BatchLoaderLeakTests
             batch.Dispose();
             break; // leaves batches queued on the loader thread
         }
-        Assert.Equal(before, Tensor.TotalCount);
+        Assert.Equal(before, SettledTensorCount());
     }
 
     [Theory]
@@ -191,9 +200,9 @@ public class BatchLoaderLeakTests
         using var d = new LoaderTestData(6, 40, 36, Small with { Augment = new AugmentConfig { Scale = 0.5, Rotate = 0.5 } });
         var loader = new BatchLoader(d.Cache, d.Samples, BatchLoaderOptions.ForTraining(d.Data, 2, 0, CPU) with { PrefetchThread = thread });
         Drain(loader.Epoch(0));
-        long before = Tensor.TotalCount;
+        long before = SettledTensorCount();
         for (int epoch = 1; epoch <= 25; epoch++) Drain(loader.Epoch(epoch));
-        Assert.Equal(before, Tensor.TotalCount);
+        Assert.Equal(before, SettledTensorCount());
     }
 
 }
