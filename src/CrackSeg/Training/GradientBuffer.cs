@@ -48,8 +48,10 @@ public sealed class GradientBuffer : IDisposable
         foreach (var p in _parameters)
         {
             long n = p.numel();
+            // The parameter keeps its own reference to the view; these handles are only ours.
             using var slice = _flat.narrow(0, offset, n);
-            p.grad = slice.view(p.shape);
+            using var view = slice.view(p.shape);
+            p.grad = view;
             offset += n;
         }
     }
