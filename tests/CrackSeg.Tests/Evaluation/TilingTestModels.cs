@@ -57,7 +57,7 @@ internal static class TilingTestModels
         using var _ = no_grad();
         using var generator = new Generator(seed);
         foreach (var (name, p) in model.named_parameters())
-            if (!name.EndsWith("logit_scale", StringComparison.Ordinal)) nn.init.normal_(p, 0, 0.3, generator);
+            if (!name.EndsWith("logit_scale", StringComparison.Ordinal)) p.normal_(0, 0.3, generator); // not nn.init.normal_: TorchSharp 0.107 ignores its generator
     }
 }
 

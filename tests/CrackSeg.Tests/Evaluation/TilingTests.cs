@@ -140,7 +140,9 @@ public sealed class TilingTests(ITestOutputHelper output)
         var (atSeams, elsewhere) = Jumps(blendedDifference, SeamLines(blended.Plan(size, size).Rows, 256));
         output.WriteLine($"blended: largest step of (tiled − whole) across tile boundaries {atSeams:G3}, elsewhere {elsewhere:G3}; " +
                          $"|tiled − whole| max {blendedDifference.abs().max().item<float>():G3}, mean {blendedDifference.abs().mean().item<float>():G3}");
-        Assert.True(atSeams <= elsewhere, $"seam: {atSeams} at tile boundaries > {elsewhere} elsewhere");
+        // No seam stands out: steps across tile boundaries are of the size of the map's other steps (the
+        // largest of each is a noisy statistic, hence 1.25x), while abutting tiles below give about 10x.
+        Assert.True(atSeams <= 1.25 * elsewhere, $"seam: {atSeams} at tile boundaries > 1.25 x {elsewhere} elsewhere");
 
         // Control: abutting tiles (no overlap) do leave seams, and this measure finds them.
         var hard = new TiledInference(model, tile: 512, overlap: 0, batchSize: 4);
