@@ -20,6 +20,8 @@ dir="${2:-.gpucheck}"
 fail() { echo "gpu-nvml-check: FAIL: $*" >&2; exit 1; }
 
 prepare() {
+  local golden="${CRACKSEG_GOLDEN_DIR:-../shared/golden}/crackseg_swinv2_cnn_aspp_unet.keys.txt"
+  [ -f "$golden" ] || { echo "gpu-nvml-check: golden key list not found: $golden (set CRACKSEG_GOLDEN_DIR)" >&2; exit 2; }
   rm -rf "$dir" && mkdir -p "$dir"
   local publish work
   publish=$(mktemp -d) work=$(mktemp -d)
@@ -38,13 +40,16 @@ prepare() {
     'model.num_heads=[1,2,4,8]' model.aspp_channels=32 'model.decoder_channels=[32,16,8]' \
     training.epochs=1 training.batch_size=2 training.device=cpu logging.progress=plain >/dev/null
   (cd "$work"/experiments/*-weights-only && XZ_OPT=-9 tar -cJf "$OLDPWD/$dir/experiment.tar.xz" .)
-  cp "${CRACKSEG_GOLDEN_DIR:-../shared/golden}/crackseg_swinv2_cnn_aspp_unet.keys.txt" "$dir/"
+  cp "$golden" "$dir/"
   cp tests/interop/check_experiment.py "$dir/"
   du -sh "$dir"/*
 }
 
 run() {
   command -v nvidia-smi >/dev/null || fail "nvidia-smi not found: not a GPU machine"
+  for f in crackseg-notorch-linux-x64.tar.xz experiment.tar.xz crackseg_swinv2_cnn_aspp_unet.keys.txt check_experiment.py; do
+    [ -f "$dir/$f" ] || { echo "gpu-nvml-check: $dir/$f is missing; run 'scripts/gpu-nvml-check.sh prepare $dir' first" >&2; exit 2; }
+  done
   local work
   work=$(mktemp -d)
   trap 'rm -rf "$work"' RETURN

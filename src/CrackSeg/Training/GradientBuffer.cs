@@ -61,14 +61,14 @@ public sealed class GradientBuffer : IDisposable
 
     /// <summary>
     /// The total L2 norm of all gradients (a device scalar, no host sync), clipped to <paramref name="maxNorm"/>
-    /// when it is > 0 with torch.nn.utils.clip_grad_norm_'s coefficient min(1, max_norm / (norm + 1e-6)).
+    /// when it is > 0 with <see cref="GradientClipper.ClipCoefficient"/>.
     /// </summary>
     public Tensor ClipByGlobalNorm(double maxNorm)
     {
         var total = linalg.vector_norm(_flat.dtype == ScalarType.Float32 ? _flat : _flat.to(ScalarType.Float32), 2);
         if (maxNorm > 0)
         {
-            using var coef = (maxNorm / (total + 1e-6)).clamp_max(1.0);
+            using var coef = GradientClipper.ClipCoefficient(total, maxNorm);
             _flat.mul_(coef.to(_flat.dtype));
         }
         return total;

@@ -24,8 +24,7 @@ public static class GradientClipper
             total = linalg.vector_norm(norms, 2);
         if (maxNorm > 0)
         {
-            // coef = min(1, max_norm / (norm + 1e-6)), as torch.nn.utils.clip_grad_norm_ does.
-            using var coef = (maxNorm / (total + 1e-6)).clamp_max(1.0);
+            using var coef = ClipCoefficient(total, maxNorm);
             var coefByType = new Dictionary<ScalarType, Tensor> { [coef.dtype] = coef };
             foreach (var g in grads)
             {
@@ -35,4 +34,7 @@ public static class GradientClipper
         }
         return total;
     }
+
+    /// <summary>min(1, max_norm / (norm + 1e-6)), as torch.nn.utils.clip_grad_norm_ computes it (a device scalar).</summary>
+    internal static Tensor ClipCoefficient(Tensor totalNorm, double maxNorm) => (maxNorm / (totalNorm + 1e-6)).clamp_max(1.0);
 }
