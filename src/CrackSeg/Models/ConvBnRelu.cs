@@ -15,6 +15,9 @@ internal sealed class ConvBnRelu : Module<Tensor, Tensor>
 {
     [ComponentName(Name = "0")] private readonly Conv2d conv;
     [ComponentName(Name = "1")] private readonly BatchNorm2d bn;
+    private readonly int _kernel;
+    private readonly int _stride;
+    private readonly int _dilation;
 
     public ConvBnRelu(int inChannels, int outChannels, int kernel, int stride = 1, int dilation = 1)
         : base(nameof(ConvBnRelu))
@@ -22,12 +25,13 @@ internal sealed class ConvBnRelu : Module<Tensor, Tensor>
         conv = Conv2d(inChannels, outChannels, kernel_size: kernel, stride: stride,
             padding: dilation * (kernel - 1) / 2, dilation: dilation, bias: false);
         bn = BatchNorm2d(outChannels);
+        (_kernel, _stride, _dilation) = (kernel, stride, dilation);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
-        using var convolved = conv.call(x);
+        using var convolved = _stride == 1 && _dilation > 1 ? DeadTapConvolution.Apply(conv, x, _kernel, _dilation) : conv.call(x);
         using var normalised = BatchNormSafe.Apply(bn, convolved, training);
         return F.relu(normalised);
     }

@@ -13,7 +13,8 @@ namespace CrackSeg.Training;
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item><c>adamw</c>: AdamW(lr, betas = (beta1, beta2), eps = 1e-8, weight_decay = training.weight_decay) —
+/// <item><c>adamw</c>: AdamW(lr, betas = (beta1, beta2), eps = 1e-8, weight_decay = training.weight_decay) as
+/// <see cref="LeanAdamW"/> (PyTorch's update in fewer memory passes) —
 /// decoupled decay, always passed explicitly because TorchSharp's default is 0 (PyTorch's 0.01).</item>
 /// <item><c>adam</c>: Adam with the same betas/eps and weight_decay as PyTorch's Adam: an L2 term added to the
 /// gradient (set training.weight_decay: 0 for plain Adam).</item>
@@ -42,11 +43,11 @@ public static class OptimizerFactory
         double lr = config.LearningRate, wd = config.WeightDecay, b1 = config.Beta1, b2 = config.Beta2;
         return config.Optimizer switch
         {
-            "adamw" => optim.AdamW(new[]
+            "adamw" => new LeanAdamW(new[]
             {
                 new AdamW.ParamGroup(withDecay, lr, b1, b2, AdamEpsilon, weight_decay: wd),
                 new AdamW.ParamGroup(withoutDecay, lr, b1, b2, AdamEpsilon, weight_decay: 0.0),
-            }, lr, b1, b2, AdamEpsilon, weight_decay: wd),
+            }, lr, b1, b2, AdamEpsilon, wd),
             "adam" => optim.Adam(new[]
             {
                 new Adam.ParamGroup(withDecay, lr, b1, b2, AdamEpsilon, weight_decay: wd),

@@ -40,7 +40,7 @@ public class OptimizerFactoryTests
     };
 
     [Theory]
-    [InlineData("adamw", typeof(AdamW))]
+    [InlineData("adamw", typeof(LeanAdamW))]
     [InlineData("adam", typeof(Adam))]
     [InlineData("sgd", typeof(SGD))]
     public void TwoGroupsAndOnlyTheFirstDecays(string name, Type type)

@@ -1,0 +1,107 @@
+using CrackSeg.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CrackSeg.Tests.Training;
+
+public class LeanAdamWTests
+{
+    private static List<Parameter> Parameters(int seed, ScalarType dtype)
+    {
+        var g = new Generator((ulong)seed);
+        var ps = new List<Parameter>
+        {
+            new(randn([6, 5], generator: g).to(dtype)), new(randn([7], generator: g).to(dtype)), new(randn([2, 3, 3, 3], generator: g).to(dtype)),
+        };
+        foreach (var p in ps) p.DetachFromDisposeScope();
+        return ps;
+    }
+
+    private static List<Parameter> Copy(IEnumerable<Parameter> ps) =>
+        ps.Select(p => { var c = new Parameter(p.detach().clone()); c.DetachFromDisposeScope(); return c; }).ToList();
+
+    private static AdamW.ParamGroup[] Groups(List<Parameter> ps, bool amsgrad = false) =>
+    [
+        new(ps.Take(2), lr: 0.05, beta1: 0.8, beta2: 0.95, eps: 1e-6, weight_decay: 0.3, amsgrad: amsgrad),
+        new(ps.Skip(2), lr: 0.05, beta1: 0.8, beta2: 0.95, eps: 1e-6, weight_decay: 0.0, amsgrad: amsgrad),
+    ];
+
+    /// <summary>A loss whose gradients differ per parameter and per step, some of them tiny.</summary>
+    private static void Step(optim.Optimizer opt, List<Parameter> ps, int k)
+    {
+        using var scope = NewDisposeScope();
+        opt.zero_grad();
+        ps.Select((p, i) => (p * p * (i + 0.5 + 0.1 * k)).sum() + (p * (1e-4 * k)).cos().sum()).Aggregate((a, b) => a + b).backward();
+        opt.step();
+    }
+
+    [Fact]
+    public void FollowsTorchSharpsAdamWInBothGroupsAcrossAnLrChange()
+    {
+        using var scope = NewDisposeScope();
+        // float64, so the two orders of the same arithmetic agree to ~1e-15 and any formula slip shows.
+        var lean = Parameters(1, ScalarType.Float64);
+        var reference = Copy(lean);
+        using var a = new LeanAdamW(Groups(lean), 0.05, 0.8, 0.95, 1e-6, 0.3);
+        using var b = optim.AdamW(Groups(reference), 0.05, 0.8, 0.95, 1e-6, 0.3);
+        for (int k = 0; k < 6; k++)
+        {
+            if (k == 3) { OptimizerFactory.SetLearningRate(a, 0.01); OptimizerFactory.SetLearningRate(b, 0.01); }
+            Step(a, lean, k);
+            Step(b, reference, k);
+        }
+        for (int i = 0; i < lean.Count; i++)
+        {
+            var diff = (lean[i] - reference[i]).abs().max().item<double>();
+            Assert.True(diff < 1e-12, $"parameter {i}: max |Δ| {diff}");
+        }
+        // The state the checkpoint codec reads is the base class's, with the same values.
+        var sa = a.state_dict().State.Cast<AdamW.State>().ToList();
+        var sb = b.state_dict().State.Cast<AdamW.State>().ToList();
+        Assert.All(sa, s => Assert.Equal(6, s.step));
+        for (int i = 0; i < sa.Count; i++)
+        {
+            Assert.True(sa[i].exp_avg.allclose(sb[i].exp_avg, rtol: 1e-12, atol: 1e-15), $"exp_avg {i}");
+            Assert.True(sa[i].exp_avg_sq.allclose(sb[i].exp_avg_sq, rtol: 1e-12, atol: 1e-15), $"exp_avg_sq {i}");
+        }
+    }
+
+    [Fact]
+    public void Float32StepsStayWithinRoundingOfTheBaseStep()
+    {
+        using var scope = NewDisposeScope();
+        var lean = Parameters(2, ScalarType.Float32);
+        var reference = Copy(lean);
+        using var a = new LeanAdamW(Groups(lean), 0.05, 0.8, 0.95, 1e-6, 0.3);
+        using var b = optim.AdamW(Groups(reference), 0.05, 0.8, 0.95, 1e-6, 0.3);
+        for (int k = 0; k < 20; k++) { Step(a, lean, k); Step(b, reference, k); }
+        for (int i = 0; i < lean.Count; i++)
+            Assert.True(lean[i].allclose(reference[i], rtol: 1e-5, atol: 1e-6), $"parameter {i}");
+    }
+
+    [Fact]
+    public void AmsGradUsesTheBaseStepExactly()
+    {
+        using var scope = NewDisposeScope();
+        var lean = Parameters(3, ScalarType.Float32);
+        var reference = Copy(lean);
+        using var a = new LeanAdamW(Groups(lean, amsgrad: true), 0.05, 0.8, 0.95, 1e-6, 0.3);
+        using var b = optim.AdamW(Groups(reference, amsgrad: true), 0.05, 0.8, 0.95, 1e-6, 0.3);
+        for (int k = 0; k < 4; k++) { Step(a, lean, k); Step(b, reference, k); }
+        for (int i = 0; i < lean.Count; i++) Assert.True(lean[i].Equals(reference[i]), $"parameter {i}");
+    }
+
+    [Fact]
+    public void ParametersWithoutGradientsAreLeftAlone()
+    {
+        using var scope = NewDisposeScope();
+        var ps = Parameters(4, ScalarType.Float32);
+        var before = ps.Select(p => p.detach().clone()).ToList();
+        using var opt = new LeanAdamW(Groups(ps), 0.05, 0.8, 0.95, 1e-6, 0.3);
+        using (var step = NewDisposeScope()) { (ps[0] * ps[0]).sum().backward(); opt.step(); }
+        Assert.False(ps[0].Equals(before[0]));
+        Assert.True(ps[1].Equals(before[1]) && ps[2].Equals(before[2]), "a parameter without a gradient moved");
+        Assert.Equal([1L, 0L, 0L], opt.state_dict().State.Cast<AdamW.State>().Select(s => s.step));
+    }
+}
