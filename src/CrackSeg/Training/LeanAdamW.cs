@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Training;
@@ -35,21 +36,56 @@ public sealed class LeanAdamW : AdamW
             var options = (Options)group.Options;
             double beta1 = options.beta1!.Value, beta2 = options.beta2!.Value, eps = options.eps!.Value;
             double lr = options.LearningRate!.Value, weightDecay = options.weight_decay!.Value;
+            // Scalars made once per group, not once per call: each implicit double → Scalar is a native
+            // allocation with a finalizer (see README, Known issues). They depend on the step only through
+            // the bias corrections, which are remade when a parameter's step count differs.
+            using var scalars = new ScalarPool();
+            Scalar keep = scalars.Of(1 - lr * weightDecay), beta2Scalar = scalars.Of(beta2), oneMinusBeta2 = scalars.Of(1 - beta2);
+            Scalar epsScalar = scalars.Of(eps);
+            Tensor? lerpWeight = null;
+            long stepOfCorrections = -1;
+            Scalar? correction2Root = null, negativeStepSize = null;
             foreach (var param in group.Parameters)
             {
                 using var grad = param.grad;
                 if (grad is null) continue;
                 var state = (State)_state[param.Handle];
                 state.step += 1;
-                double correction1 = 1 - Math.Pow(beta1, state.step), correction2 = 1 - Math.Pow(beta2, state.step);
+                if (state.step != stepOfCorrections)
+                {
+                    stepOfCorrections = state.step;
+                    correction2Root = scalars.Of(Math.Sqrt(1 - Math.Pow(beta2, state.step)));
+                    negativeStepSize = scalars.Of(-lr / (1 - Math.Pow(beta1, state.step)));
+                }
+                // lerp_ takes its weight as a tensor in TorchSharp: one per group, on the parameters' device and dtype.
+                if (lerpWeight is null || lerpWeight.device_type != param.device_type || lerpWeight.device_index != param.device_index || lerpWeight.dtype != param.dtype)
+                    lerpWeight = full([], 1 - beta1, dtype: param.dtype, device: param.device);
 
-                if (weightDecay != 0) param.mul_(1 - lr * weightDecay);
-                state.exp_avg.lerp_(grad, 1 - beta1);
-                state.exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
+                if (weightDecay != 0) param.mul_(keep);
+                state.exp_avg.lerp_(grad, lerpWeight);
+                state.exp_avg_sq.mul_(beta2Scalar).addcmul_(grad, grad, value: oneMinusBeta2);
                 using var denominator = state.exp_avg_sq.sqrt();
-                denominator.div_(Math.Sqrt(correction2)).add_(eps);
-                param.addcdiv_(state.exp_avg, denominator, value: -lr / correction1);
+                denominator.div_(correction2Root!).add_(epsScalar);
+                param.addcdiv_(state.exp_avg, denominator, value: negativeStepSize!);
             }
         }, closure);
+    }
+
+    /// <summary>Scalars that live until the pool is disposed.</summary>
+    private sealed class ScalarPool : IDisposable
+    {
+        private readonly List<Scalar> _scalars = [];
+
+        public Scalar Of(double value)
+        {
+            Scalar scalar = value;
+            _scalars.Add(scalar);
+            return scalar;
+        }
+
+        public void Dispose()
+        {
+            foreach (var scalar in _scalars) scalar.Dispose();
+        }
     }
 }
