@@ -78,9 +78,10 @@ launch() { # LOG [--resume DIR]
 }
 alive() { kill -0 "$PID" 2>/dev/null; }
 lines() { local c; c=$(grep -cE "$2" "$1" 2>/dev/null); echo "${c:-0}"; }
-wait_line() { # LOG REGEX [COUNT]: until COUNT lines match (the process must stay alive)
-  while [ "$(lines "$1" "$2")" -lt "${3:-1}" ]; do alive || return 1; nap 0.05; done
+wait_line() { # LOG REGEX [COUNT] [POLL]: until COUNT lines match (the process must stay alive)
+  while [ "$(lines "$1" "$2")" -lt "${3:-1}" ]; do alive || return 1; nap "${4:-0.05}"; done
 }
+current_epoch() { grep -oE "epoch [0-9]+/$EPOCHS" "$1" | tail -1 | sed -E 's/epoch ([0-9]+).*/\1/'; }
 last_progress() { grep -E "INFO  (epoch [0-9]+/[0-9]+|saved|resumed|experiment folder)" "$1" | tail -1 | sed 's/^.*INFO  //'; }
 
 # Each kill targets an epoch (the first one the session runs at the earliest) and a phase of it.
@@ -88,20 +89,45 @@ first_epoch() { # LOG: the first epoch this session runs
   wait_line "$1" "training batches$" || return 1
   grep -m1 -oE "epoch [0-9]+/" "$1" | grep -oE "[0-9]+"
 }
-freeze_and_kill() { # LOG DESCRIPTION: stop the process, note where it is, kill it
+# An epoch of the quickstart takes about a second and its validation a tenth of one, so a kill is aimed at
+# a log line, the process is frozen, and it is killed only if it is still where the kill was aimed (else
+# it continues and the next epoch is tried): every kill lands in the phase its label names.
+freeze_and_kill_if() { # LOG DESCRIPTION CHECK...: freeze; kill if the command CHECK... succeeds, else resume
+  local log=$1 description=$2; shift 2
   kill -STOP "$PID" 2>/dev/null || return 1
-  LANDED="$2 -- last log line: \"$(last_progress "$1")\""
-  kill -KILL "$PID"
+  if "$@"; then
+    LANDED="$description -- last log line: \"$(last_progress "$log")\""
+    kill -KILL "$PID"; return 0
+  fi
+  kill -CONT "$PID"; return 1
 }
-kill_in_step() { # LOG EPOCH: a random moment inside the training batches of EPOCH
-  wait_line "$1" "epoch $2/$EPOCHS: [0-9]+ training batches$" || return 1
-  nap "$(rand_between 0.2 3.0)"; alive || return 1
-  freeze_and_kill "$1" "epoch $2, training step"
+in_training_step() { # LOG EPOCH BATCHES: the last line is a batch of EPOCH other than its last
+  last_progress "$1" | grep -E "^epoch $2/$EPOCHS batch [0-9]+/$3 " | grep -qvE "batch $3/$3 "
 }
-kill_in_validation() { # LOG EPOCH: a random moment after the last batch of EPOCH, before its checkpoint
-  wait_line "$1" "epoch $2/$EPOCHS batch ([0-9]+)/\\1 " || return 1
-  nap "$(rand_between 0.05 1.5)"; alive || return 1
-  freeze_and_kill "$1" "epoch $2, validation"
+in_validation() { # LOG EPOCH DIR: the last batch of EPOCH is logged, its checkpoint not yet begun
+  local tmps=("$3"/checkpoints/.*.tmp)
+  last_progress "$1" | grep -qE "^epoch $2/$EPOCHS batch ([0-9]+)/\1 " && [ ! -e "$3/checkpoints/epoch_$2.pth" ] && [ ${#tmps[@]} -eq 0 ]
+}
+kill_in_step() { # LOG EPOCH: inside a random training step of EPOCH (or of a later one)
+  local e n b
+  for ((e = $2; e <= EPOCHS; e++)); do
+    wait_line "$1" "epoch $e/$EPOCHS: [0-9]+ training batches$" 1 0.005 || return 1
+    n=$(grep -m1 -oE "epoch $e/$EPOCHS: [0-9]+ training batches" "$1" | sed -E 's/.*: ([0-9]+) training.*/\1/')
+    b=$((RANDOM % (n - 1) + 1))            # once batch b is logged, step b+1 runs
+    wait_line "$1" "epoch $e/$EPOCHS batch $b/$n " 1 0.005 || return 1
+    nap "$(rand_between 0 0.03)"
+    freeze_and_kill_if "$1" "epoch $e, training step" in_training_step "$1" "$e" "$n" && return 0
+  done
+  return 1
+}
+kill_in_validation() { # LOG EPOCH DIR: after the last training step of EPOCH (or of a later one), before its checkpoint
+  local e
+  for ((e = $2; e <= EPOCHS; e++)); do
+    wait_line "$1" "epoch $e/$EPOCHS batch ([0-9]+)/\\1 " 1 0.002 || return 1
+    nap "$(rand_between 0 0.02)"
+    freeze_and_kill_if "$1" "epoch $e, validation" in_validation "$1" "$e" "$3" && return 0
+  done
+  return 1
 }
 kill_in_checkpoint_write() { # LOG EPOCH DIR: freeze while a checkpoint temp file exists, kill if it still does
   local log=$1 dir=$3 f tmps still
@@ -109,12 +135,12 @@ kill_in_checkpoint_write() { # LOG EPOCH DIR: freeze while a checkpoint temp fil
   while alive; do
     tmps=("$dir"/checkpoints/.*.tmp "$dir"/.best_model.pth.*.tmp)
     if [ ${#tmps[@]} -gt 0 ]; then
-      nap "$(rand_between 0 0.04)"        # somewhere inside the write, not always at its first byte
+      nap "$(rand_between 0 0.004)"       # somewhere inside the write (~10 ms for the nano checkpoint), not always at its first byte
       kill -STOP "$PID" 2>/dev/null || break
       still=(); for f in "${tmps[@]}"; do [ -e "$f" ] && still+=("$f"); done
       if [ ${#still[@]} -gt 0 ]; then
         f=${still[0]}
-        LANDED="epoch $2, checkpoint write: ${f#"$dir"/} holds $(stat -c %s "$f") bytes -- last log line: \"$(last_progress "$log")\""
+        LANDED="epoch $(current_epoch "$log"), checkpoint write: ${f#"$dir"/} holds $(stat -c %s "$f") bytes -- last log line: \"$(last_progress "$log")\""
         kill -KILL "$PID"
         return 0
       fi
@@ -144,7 +170,7 @@ for phase in "${PHASES[@]}"; do
     [ "$target" -ge "$first" ] || target=$first
     case $phase in
       step) kill_in_step "$log" "$target" ;;
-      validation) kill_in_validation "$log" "$target" ;;
+      validation) kill_in_validation "$log" "$target" "$CRASHED" ;;
       checkpoint) kill_in_checkpoint_write "$log" "$target" "$CRASHED" ;;
     esac
   fi
