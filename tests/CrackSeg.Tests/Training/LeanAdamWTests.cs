@@ -36,29 +36,58 @@ public class LeanAdamWTests
         opt.step();
     }
 
+    /// <summary>LeanAdamW and TorchSharp's AdamW over two copies of the same parameters, stepped alike.</summary>
+    private sealed class Pair : IDisposable
+    {
+        public Pair(int seed, ScalarType dtype, bool amsgrad = false)
+        {
+            Lean = Parameters(seed, dtype);
+            Reference = Copy(Lean);
+            LeanOptimizer = new LeanAdamW(Groups(Lean, amsgrad), 0.05, 0.8, 0.95, 1e-6, 0.3);
+            ReferenceOptimizer = optim.AdamW(Groups(Reference, amsgrad), 0.05, 0.8, 0.95, 1e-6, 0.3);
+        }
+
+        public List<Parameter> Lean { get; }
+        public List<Parameter> Reference { get; }
+        public LeanAdamW LeanOptimizer { get; }
+        public AdamW ReferenceOptimizer { get; }
+
+        public void Step(int k)
+        {
+            LeanAdamWTests.Step(LeanOptimizer, Lean, k);
+            LeanAdamWTests.Step(ReferenceOptimizer, Reference, k);
+        }
+
+        public void Dispose()
+        {
+            LeanOptimizer.Dispose();
+            ReferenceOptimizer.Dispose();
+        }
+    }
+
     [Fact]
     public void FollowsTorchSharpsAdamWInBothGroupsAcrossAnLrChange()
     {
         using var scope = NewDisposeScope();
         // float64, so the two orders of the same arithmetic agree to ~1e-15 and any formula slip shows.
-        var lean = Parameters(1, ScalarType.Float64);
-        var reference = Copy(lean);
-        using var a = new LeanAdamW(Groups(lean), 0.05, 0.8, 0.95, 1e-6, 0.3);
-        using var b = optim.AdamW(Groups(reference), 0.05, 0.8, 0.95, 1e-6, 0.3);
+        using var pair = new Pair(1, ScalarType.Float64);
         for (int k = 0; k < 6; k++)
         {
-            if (k == 3) { OptimizerFactory.SetLearningRate(a, 0.01); OptimizerFactory.SetLearningRate(b, 0.01); }
-            Step(a, lean, k);
-            Step(b, reference, k);
+            if (k == 3)
+            {
+                OptimizerFactory.SetLearningRate(pair.LeanOptimizer, 0.01);
+                OptimizerFactory.SetLearningRate(pair.ReferenceOptimizer, 0.01);
+            }
+            pair.Step(k);
         }
-        for (int i = 0; i < lean.Count; i++)
+        for (int i = 0; i < pair.Lean.Count; i++)
         {
-            var diff = (lean[i] - reference[i]).abs().max().item<double>();
+            var diff = (pair.Lean[i] - pair.Reference[i]).abs().max().item<double>();
             Assert.True(diff < 1e-12, $"parameter {i}: max |Δ| {diff}");
         }
         // The state the checkpoint codec reads is the base class's, with the same values.
-        var sa = a.state_dict().State.Cast<AdamW.State>().ToList();
-        var sb = b.state_dict().State.Cast<AdamW.State>().ToList();
+        var sa = pair.LeanOptimizer.state_dict().State.Cast<AdamW.State>().ToList();
+        var sb = pair.ReferenceOptimizer.state_dict().State.Cast<AdamW.State>().ToList();
         Assert.All(sa, s => Assert.Equal(6, s.step));
         for (int i = 0; i < sa.Count; i++)
         {
@@ -71,25 +100,19 @@ public class LeanAdamWTests
     public void Float32StepsStayWithinRoundingOfTheBaseStep()
     {
         using var scope = NewDisposeScope();
-        var lean = Parameters(2, ScalarType.Float32);
-        var reference = Copy(lean);
-        using var a = new LeanAdamW(Groups(lean), 0.05, 0.8, 0.95, 1e-6, 0.3);
-        using var b = optim.AdamW(Groups(reference), 0.05, 0.8, 0.95, 1e-6, 0.3);
-        for (int k = 0; k < 20; k++) { Step(a, lean, k); Step(b, reference, k); }
-        for (int i = 0; i < lean.Count; i++)
-            Assert.True(lean[i].allclose(reference[i], rtol: 1e-5, atol: 1e-6), $"parameter {i}");
+        using var pair = new Pair(2, ScalarType.Float32);
+        for (int k = 0; k < 20; k++) pair.Step(k);
+        for (int i = 0; i < pair.Lean.Count; i++)
+            Assert.True(pair.Lean[i].allclose(pair.Reference[i], rtol: 1e-5, atol: 1e-6), $"parameter {i}");
     }
 
     [Fact]
     public void AmsGradUsesTheBaseStepExactly()
     {
         using var scope = NewDisposeScope();
-        var lean = Parameters(3, ScalarType.Float32);
-        var reference = Copy(lean);
-        using var a = new LeanAdamW(Groups(lean, amsgrad: true), 0.05, 0.8, 0.95, 1e-6, 0.3);
-        using var b = optim.AdamW(Groups(reference, amsgrad: true), 0.05, 0.8, 0.95, 1e-6, 0.3);
-        for (int k = 0; k < 4; k++) { Step(a, lean, k); Step(b, reference, k); }
-        for (int i = 0; i < lean.Count; i++) Assert.True(lean[i].Equals(reference[i]), $"parameter {i}");
+        using var pair = new Pair(3, ScalarType.Float32, amsgrad: true);
+        for (int k = 0; k < 4; k++) pair.Step(k);
+        for (int i = 0; i < pair.Lean.Count; i++) Assert.True(pair.Lean[i].Equals(pair.Reference[i]), $"parameter {i}");
     }
 
     [Fact]
