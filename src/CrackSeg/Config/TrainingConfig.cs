@@ -25,8 +25,11 @@ public sealed record TrainingConfig
     [Range(1, 1024)] public int GradAccumSteps { get; init; } = 1;
     /// <summary>Global-norm clip; 0 disables clipping (the norm is still tracked).</summary>
     [Range(0.0, 1e6)] public double GradClip { get; init; } = 1.0;
-    [AllowedValues("fp32", "tf32", "bf16")]
+    /// <summary>fp32 | tf32 | bf16 | fp16 (see Common/Precision/PrecisionMode): autocast around forward + loss, float32 weights.</summary>
+    [AllowedValues("fp32", "tf32", "bf16", "fp16")]
     public string Precision { get; init; } = "fp32";
+    /// <summary>adamw/adam as LibTorch's fused kernel (one call per group; bad steps skipped on the device); false: the per-tensor step.</summary>
+    public bool FusedOptimizer { get; init; } = true;
     [Range(1, 100000)] public int ValEvery { get; init; } = 1;
     public EarlyStoppingConfig EarlyStopping { get; init; } = new();
     [Range(1, 100000)] public int MaxBadSteps { get; init; } = 10;

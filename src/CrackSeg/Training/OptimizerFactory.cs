@@ -14,9 +14,10 @@ namespace CrackSeg.Training;
 /// <remarks>
 /// <list type="bullet">
 /// <item><c>adamw</c>: AdamW(lr, betas = (beta1, beta2), eps = 1e-8, weight_decay = training.weight_decay) as
-/// <see cref="LeanAdamW"/> (PyTorch's update in fewer memory passes) —
+/// <see cref="FusedAdamW"/> (LibTorch's fused kernel; <c>training.fused_optimizer: false</c> gives
+/// <see cref="LeanAdamW"/>, PyTorch's single-tensor update in fewer memory passes) —
 /// decoupled decay, always passed explicitly because TorchSharp's default is 0 (PyTorch's 0.01).</item>
-/// <item><c>adam</c>: Adam with the same betas/eps and weight_decay as PyTorch's Adam: an L2 term added to the
+/// <item><c>adam</c>: Adam (<see cref="FusedAdam"/> unless <c>training.fused_optimizer: false</c>) with the same betas/eps and weight_decay as PyTorch's Adam: an L2 term added to the
 /// gradient (set training.weight_decay: 0 for plain Adam).</item>
 /// <item><c>sgd</c>: SGD(lr, momentum = training.momentum, dampening 0, no Nesterov, weight_decay as L2).</item>
 /// </list>
@@ -43,16 +44,10 @@ public static class OptimizerFactory
         double lr = config.LearningRate, wd = config.WeightDecay, b1 = config.Beta1, b2 = config.Beta2;
         return config.Optimizer switch
         {
-            "adamw" => new LeanAdamW(new[]
-            {
-                new AdamW.ParamGroup(withDecay, lr, b1, b2, AdamEpsilon, weight_decay: wd),
-                new AdamW.ParamGroup(withoutDecay, lr, b1, b2, AdamEpsilon, weight_decay: 0.0),
-            }, lr, b1, b2, AdamEpsilon, wd),
-            "adam" => optim.Adam(new[]
-            {
-                new Adam.ParamGroup(withDecay, lr, b1, b2, AdamEpsilon, weight_decay: wd),
-                new Adam.ParamGroup(withoutDecay, lr, b1, b2, AdamEpsilon, weight_decay: 0.0),
-            }, lr, b1, b2, AdamEpsilon, weight_decay: wd),
+            "adamw" when config.FusedOptimizer => new FusedAdamW(AdamWGroups(withDecay, withoutDecay, config), lr, b1, b2, AdamEpsilon, wd),
+            "adamw" => new LeanAdamW(AdamWGroups(withDecay, withoutDecay, config), lr, b1, b2, AdamEpsilon, wd),
+            "adam" when config.FusedOptimizer => new FusedAdam(AdamGroups(withDecay, withoutDecay, config), lr, b1, b2, AdamEpsilon, wd),
+            "adam" => optim.Adam(AdamGroups(withDecay, withoutDecay, config), lr, b1, b2, AdamEpsilon, weight_decay: wd),
             "sgd" => optim.SGD(new[]
             {
                 new SGD.ParamGroup(withDecay, lr, config.Momentum, dampening: 0, weight_decay: wd, nesterov: false),
@@ -62,6 +57,18 @@ public static class OptimizerFactory
                 $"training.optimizer: unknown optimizer '{config.Optimizer}'; expected one of {string.Join(", ", Names)}"),
         };
     }
+
+    private static AdamW.ParamGroup[] AdamWGroups(List<Parameter> decay, List<Parameter> noDecay, TrainingConfig c) =>
+    [
+        new(decay, c.LearningRate, c.Beta1, c.Beta2, AdamEpsilon, weight_decay: c.WeightDecay),
+        new(noDecay, c.LearningRate, c.Beta1, c.Beta2, AdamEpsilon, weight_decay: 0.0),
+    ];
+
+    private static Adam.ParamGroup[] AdamGroups(List<Parameter> decay, List<Parameter> noDecay, TrainingConfig c) =>
+    [
+        new(decay, c.LearningRate, c.Beta1, c.Beta2, AdamEpsilon, weight_decay: c.WeightDecay),
+        new(noDecay, c.LearningRate, c.Beta1, c.Beta2, AdamEpsilon, weight_decay: 0.0),
+    ];
 
     /// <summary>Sets the LR of every parameter group (host-side only; no device work).</summary>
     public static void SetLearningRate(optim.Optimizer optimizer, double learningRate)

@@ -34,6 +34,7 @@ internal sealed class ResumePoint : IDisposable
             ConfigYaml = live.ConfigYaml,
             EarlyStopping = live.EarlyStopping,
             Plateau = live.Plateau,
+            Scaler = live.Scaler,
             History = live.History,
             Seed = live.Seed,
             TotalTrainingTimeS = live.TotalTrainingTimeS,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CrackSeg.Artifacts;
 using CrackSeg.Common;
+using CrackSeg.Common.Precision;
 using CrackSeg.Config;
 using CrackSeg.Data;
 using CrackSeg.Metrics;
@@ -39,11 +40,12 @@ public sealed class TrainingRun
         var config = plan.Config;
         // The saved config names every model field, not just the preset.
         config = config with { Model = ModelSpec.Resolve(config.Model, config.Data.ImageSize).ToConfig() };
-        RejectUnsupported(config);
+        var precision = PrecisionMode.Parse(config.Training.Precision, "training.precision");
 
         var device = DeviceSelector.Resolve(config.Training.Device);
+        precision.EnsureAvailable(device, "training.precision");
         if (config.Training.Threads > 0) torch.set_num_threads(config.Training.Threads);
-        ConfigureMatmulPrecision(config.Training.Precision, device);
+        precision.ApplyBackendFlags(device);
 
         // Everything that can fail on bad input is checked before the folder exists.
         SyntheticData.EnsureExists(config.Data, _log);
@@ -71,6 +73,7 @@ public sealed class TrainingRun
         var early = new EarlyStopping(config.Training.EarlyStopping);
         var state = new TrainingState();
         var checkpoints = new CheckpointStore(folder, config.Training.Checkpoint, _log);
+        using var scaler = precision.LossScaling ? new LossScaler(device) : null;
         if (plan.Folder is not null) CrashRecovery.RemoveStaleTempFiles(folder, _log);
 
         if (plan.Checkpoint is not null)
@@ -81,6 +84,7 @@ public sealed class TrainingRun
             state.Restore(restored);
             if (restored.EarlyStopping is not null) early.Restore(restored.EarlyStopping);
             if (restored.Plateau is not null) schedule.Plateau?.Restore(restored.Plateau);
+            if (scaler is not null && restored.Scaler is not null) scaler.Restore(restored.Scaler);
             if (early.ShouldStop) StopEarly(state, early, config); // killed after the final checkpoint of an early stop
             _log.Info($"resumed from {plan.Checkpoint}: epoch {state.Epoch}, step {state.GlobalStep}");
             CrashRecovery.RestoreBestModel(folder, restored, _log);
@@ -101,12 +105,12 @@ public sealed class TrainingRun
             saved = saver.Save(folder, snapshots.Create(state, early, Status(state, finished: state.Epoch >= config.Training.Epochs || state.EarlyStopped)));
 
         using var resumePoint = new ResumePoint();
-        using var epochRunner = new TrainEpoch(model, optimizer, loss, parameters, schedule, config, _progress, _log) { LossHook = LossHook };
+        using var epochRunner = new TrainEpoch(model, optimizer, loss, parameters, schedule, config, _progress, _log, scaler) { LossHook = LossHook };
         for (int epoch = state.Epoch + 1; epoch <= config.Training.Epochs && !state.EarlyStopped; epoch++)
         {
             if (StopAfterEpoch is int stop && state.Epoch >= stop) { interrupted = true; break; }
             if (state.Epoch > 0 && !File.Exists(folder.EpochCheckpoint(state.Epoch)))
-                resumePoint.Hold(state.ToCheckpoint(model, optimizer, early, schedule.Plateau, configYaml, config.Experiment.Seed, state.History[^1]));
+                resumePoint.Hold(state.ToCheckpoint(model, optimizer, early, schedule.Plateau, scaler, configYaml, config.Experiment.Seed, state.History[^1]));
             EpochSeed.Apply(config.Experiment.Seed, epoch);
             var epochClock = Stopwatch.StartNew();
             var train = epochRunner.Run(parts.TrainLoader, epoch, state.GlobalStep, cancellation);
@@ -115,7 +119,7 @@ public sealed class TrainingRun
 
             MetricResult? val = null;
             if (epoch % config.Training.ValEvery == 0 || epoch == config.Training.Epochs)
-                val = Validation.Run(model, parts.ValLoader, loss, config.Metrics, device, epoch, _progress);
+                val = Validation.Run(model, parts.ValLoader, loss, config.Metrics, device, precision, epoch, _progress);
             var record = EpochRecords.Create(epoch, train, val, epochClock.Elapsed.TotalSeconds);
             state.History.Add(record);
             state.Epoch = epoch;
@@ -135,7 +139,7 @@ public sealed class TrainingRun
                 _log.Warning($"epoch {epoch}: weights are not finite; they are not saved as best");
             }
 
-            var checkpoint = state.ToCheckpoint(model, optimizer, early, schedule.Plateau, configYaml, config.Experiment.Seed, record);
+            var checkpoint = state.ToCheckpoint(model, optimizer, early, schedule.Plateau, scaler, configYaml, config.Experiment.Seed, record);
             bool lastEpoch = epoch == config.Training.Epochs || state.EarlyStopped;
             try
             {
@@ -181,20 +185,5 @@ public sealed class TrainingRun
     {
         using var scope = NewDisposeScope();
         return HostSync.ReadBool(stack(parameters.Select(p => isfinite(p).all()).ToArray()).all());
-    }
-
-    private static void RejectUnsupported(CrackSegConfig config)
-    {
-        if (config.Training.Precision == "bf16")
-            throw new InputException("training.precision: bf16 is not supported: TorchSharp 0.107 has no autocast, and hand-casting this model " +
-                "(LayerNorm, cosine attention, BatchNorm statistics) to bf16 is not numerically safe; use fp32, or tf32 on CUDA");
-    }
-
-    private static void ConfigureMatmulPrecision(string precision, Device device)
-    {
-        if (device.type != DeviceType.CUDA) return;
-        bool tf32 = precision == "tf32";
-        backends.cuda.matmul.allow_tf32 = tf32;
-        backends.cudnn.allow_tf32 = tf32;
     }
 }

@@ -31,7 +31,7 @@ public sealed class TrainingState
 
     /// <summary>A checkpoint that borrows the live model and optimizer tensors: save it before the next step.</summary>
     public Checkpoint ToCheckpoint(nn.Module model, OptimizerHelper optimizer, EarlyStopping early, LearningRatePlateau? plateau,
-        string configYaml, long seed, EpochRecord last) => new()
+        LossScaler? scaler, string configYaml, long seed, EpochRecord last) => new()
     {
         Epoch = Epoch,
         GlobalStep = GlobalStep,
@@ -44,6 +44,7 @@ public sealed class TrainingState
         ConfigYaml = configYaml,
         EarlyStopping = early.ToState(),
         Plateau = plateau?.ToState(),
+        Scaler = scaler?.Capture(),
         History = History.ToList(),
         Seed = seed,
         TotalTrainingTimeS = TrainingSeconds,

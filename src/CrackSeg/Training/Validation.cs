@@ -1,3 +1,4 @@
+using CrackSeg.Common.Precision;
 using CrackSeg.Config;
 using CrackSeg.Data;
 using CrackSeg.Metrics;
@@ -10,7 +11,7 @@ namespace CrackSeg.Training;
 public static class Validation
 {
     public static MetricResult Run(nn.Module<Tensor, Tensor> model, BatchLoader loader, nn.Module<Tensor, Tensor, Tensor> loss,
-        MetricsConfig metrics, Device device, int epoch, ITrainingProgress progress)
+        MetricsConfig metrics, Device device, PrecisionMode precision, int epoch, ITrainingProgress progress)
     {
         model.eval();
         progress.ValidationStarted(epoch, loader.BatchesPerEpoch);
@@ -21,7 +22,9 @@ public static class Validation
             {
                 using var scope = NewDisposeScope();
                 using var _ = b;
-                var logits = model.forward(b.Images);
+                Tensor logits;
+                using (precision.Enter(device)) logits = model.forward(b.Images);
+                if (logits.dtype != ScalarType.Float32) logits = logits.to(ScalarType.Float32);
                 // Padding (evaluation sizes rounded up to 32) is predicted as certain background, so it
                 // never counts as a false positive.
                 if (b.Valid is not null) logits = where(b.Valid > 0.5f, logits, full_like(logits, -30f));

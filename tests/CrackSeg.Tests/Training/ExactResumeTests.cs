@@ -13,17 +13,20 @@ public class ExactResumeTests
 {
     private static readonly string[] TimingKeys = ["timestamp", "epoch_time_s", "samples_per_s"];
 
-    [Fact]
-    public void ResumingInANewProcessReproducesTheUninterruptedRun()
+    [Theory]
+    [InlineData("fp32")]
+    [InlineData("bf16")]
+    [InlineData("fp16")]   // also restores the loss scaler's state
+    public void ResumingInANewProcessReproducesTheUninterruptedRun(string precision)
     {
         using var dir = new TempDir();
         string straightRoot = Path.Combine(dir.Path, "straight"), resumedRoot = Path.Combine(dir.Path, "resumed");
         // Both runs read the same generated data so only the interruption differs.
-        string data = $"data.root={Path.Combine(dir.Path, "data")}";
+        string data = $"data.root={Path.Combine(dir.Path, "data")}", mode = $"training.precision={precision}";
 
-        var straight = CliProcess.Run(dir.Path, ["train", .. TinyRun.Overrides(straightRoot, epochs: 3), data]);
+        var straight = CliProcess.Run(dir.Path, ["train", .. TinyRun.Overrides(straightRoot, epochs: 3), data, mode]);
         Assert.True(straight.ExitCode == 0, straight.Error);
-        var first = CliProcess.Run(dir.Path, ["train", "--stop-after-epoch", "2", .. TinyRun.Overrides(resumedRoot, epochs: 3), data]);
+        var first = CliProcess.Run(dir.Path, ["train", "--stop-after-epoch", "2", .. TinyRun.Overrides(resumedRoot, epochs: 3), data, mode]);
         Assert.True(first.ExitCode == 130, first.Error); // stopped early on request: resumable, like Ctrl+C
         string resumedFolder = Directory.GetDirectories(Path.Combine(resumedRoot, "experiments")).Single();
         var second = CliProcess.Run(dir.Path, "train", "--resume", resumedFolder);
@@ -35,6 +38,8 @@ public class ExactResumeTests
         AssertSameWeights(Path.Combine(straightFolder, "checkpoints", "epoch_3.pth"), Path.Combine(resumedFolder, "checkpoints", "epoch_3.pth"));
         Assert.Empty(ArtifactVerifier.Verify(straightFolder));
         Assert.Empty(ArtifactVerifier.Verify(resumedFolder));
+        using var last = CheckpointStore.Load(Path.Combine(resumedFolder, "checkpoints", "epoch_3.pth"));
+        Assert.Equal(precision == "fp16", last.Scaler is not null);   // scaler_state_dict only where a scaler runs
     }
 
     private static List<string> EpochLines(string folder) =>

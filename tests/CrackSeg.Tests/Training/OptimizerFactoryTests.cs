@@ -40,14 +40,16 @@ public class OptimizerFactoryTests
     };
 
     [Theory]
-    [InlineData("adamw", typeof(LeanAdamW))]
-    [InlineData("adam", typeof(Adam))]
-    [InlineData("sgd", typeof(SGD))]
-    public void TwoGroupsAndOnlyTheFirstDecays(string name, Type type)
+    [InlineData("adamw", true, typeof(FusedAdamW))]
+    [InlineData("adam", true, typeof(FusedAdam))]
+    [InlineData("adamw", false, typeof(LeanAdamW))]
+    [InlineData("adam", false, typeof(Adam))]
+    [InlineData("sgd", true, typeof(SGD))]
+    public void TwoGroupsAndOnlyTheFirstDecays(string name, bool fused, Type type)
     {
         using var scope = NewDisposeScope();
         var (decay, noDecay) = Params(1);
-        var cfg = new TrainingConfig { Optimizer = name, LearningRate = 0.1, WeightDecay = 0.5, Momentum = 0.9 };
+        var cfg = new TrainingConfig { Optimizer = name, LearningRate = 0.1, WeightDecay = 0.5, Momentum = 0.9, FusedOptimizer = fused };
         using var opt = OptimizerFactory.Create(cfg, decay, noDecay);
         Assert.IsType(type, opt);
         Assert.Equal(2, opt.ParamGroups.Count());

@@ -40,6 +40,9 @@ public sealed class Checkpoint : IDisposable
     /// <summary>Training wall time so far, seconds, over every session of the run.</summary>
     public double TotalTrainingTimeS { get; init; }
 
+    /// <summary>fp16 loss scaling's state (<c>scaler_state_dict</c>, PyTorch GradScaler's keys); null in other precisions.</summary>
+    public ScalerState? Scaler { get; init; }
+
     /// <summary>The file this checkpoint was loaded from (null for one built in memory).</summary>
     public string? SourcePath { get; init; }
 

@@ -14,6 +14,9 @@ internal static class CheckpointCodec
         "config", "config_yaml", "early_stopping", "plateau", "history", "rng", "total_training_time", "format_version",
     ];
 
+    /// <summary>Keys written since a later version; files written before them still load (the value is then null).</summary>
+    public static readonly IReadOnlyList<string> OptionalKeys = ["scaler_state_dict"];
+
     public const int FormatVersion = 1;
 
     /// <summary>The pickle-ready dict; its tensors are CPU copies/aliases made in the caller's dispose scope.</summary>
@@ -50,6 +53,14 @@ internal static class CheckpointCodec
             ["rng"] = new OrderedDictionary { ["seed"] = PickleValues.Int(c.Seed, "seed") },
             ["total_training_time"] = PickleValues.Float(c.TotalTrainingTimeS, "total_training_time"),
             ["format_version"] = FormatVersion,
+            ["scaler_state_dict"] = c.Scaler is { } sc ? new OrderedDictionary
+            {
+                ["scale"] = PickleValues.Float(sc.Scale, "scaler_state_dict.scale"),
+                ["growth_factor"] = PickleValues.Float(sc.GrowthFactor, "scaler_state_dict.growth_factor"),
+                ["backoff_factor"] = PickleValues.Float(sc.BackoffFactor, "scaler_state_dict.backoff_factor"),
+                ["growth_interval"] = sc.GrowthInterval,
+                ["_growth_tracker"] = PickleValues.Int(sc.GrowthTracker, "scaler_state_dict._growth_tracker"),
+            } : null,
         };
     }
 
@@ -129,6 +140,10 @@ internal static class CheckpointCodec
                 .Cast<object>().Select((h, i) => DecodeEpoch(h as IDictionary ?? throw new InvalidDataException($"history[{i}] is not a dict"))).ToList(),
             Seed = Long(Dict(raw, "rng")["seed"], "rng.seed"),
             TotalTrainingTimeS = Double(raw["total_training_time"], "total_training_time"),
+            Scaler = raw.ContainsKey("scaler_state_dict") && raw["scaler_state_dict"] is IDictionary sc ? new ScalerState(
+                Double(sc["scale"], "scaler_state_dict.scale"), Double(sc["growth_factor"], "scaler_state_dict.growth_factor"),
+                Double(sc["backoff_factor"], "scaler_state_dict.backoff_factor"), Int(sc["growth_interval"], "scaler_state_dict.growth_interval"),
+                Long(sc["_growth_tracker"], "scaler_state_dict._growth_tracker")) : null,
             SourcePath = path,
             OwnsTensors = true,
         };

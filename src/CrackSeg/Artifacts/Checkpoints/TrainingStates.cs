@@ -14,3 +14,11 @@ public sealed record EarlyStoppingState(string Monitor, string Mode, double? Bes
 /// <param name="LrScale">Product of every reduction so far (1 before the first).</param>
 /// <param name="Reductions">How many times the LR was cut.</param>
 public sealed record PlateauState(double? Best, int BadEpochs, double LrScale, int Reductions);
+
+/// <summary>fp16 loss scaling's state, with the keys of PyTorch's <c>GradScaler.state_dict()</c>.</summary>
+/// <param name="Scale">The current loss scale.</param>
+/// <param name="GrowthFactor">Scale multiplier after <paramref name="GrowthInterval"/> clean steps.</param>
+/// <param name="BackoffFactor">Scale multiplier on a step with inf/NaN gradients.</param>
+/// <param name="GrowthInterval">Clean steps between growths.</param>
+/// <param name="GrowthTracker">Clean steps since the last growth or backoff.</param>
+public sealed record ScalerState(double Scale, double GrowthFactor, double BackoffFactor, int GrowthInterval, long GrowthTracker);
