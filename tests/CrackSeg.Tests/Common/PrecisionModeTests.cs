@@ -97,4 +97,24 @@ public class PrecisionModeTests
         Assert.All(model.buffers(), b => Assert.True(b.dtype is ScalarType.Float32 or ScalarType.Int64, $"buffer dtype {b.dtype}"));
         Assert.True(model.parameters().All(p => isfinite(p.grad!).all().item<bool>()));
     }
+
+    [Fact]
+    public void UnderBf16TheEncoderNormalisesInFloat32AndTheDecoderRunsInBf16()
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelFactory.Create(TestModels.Nano(64), new Generator(5));
+        model.eval();
+        var images = rand(1, 3, 64, 64);
+        using var noGrad = no_grad();
+        ModelIntermediates reduced;
+        using (PrecisionMode.Bf16.Enter(CPU)) reduced = model.ForwardIntermediates(images);
+        // Stage outputs end in LayerNorm (post-norm residual stream): float32, as CUDA autocast keeps layer_norm.
+        Assert.All(reduced.EncoderStages, s => Assert.Equal(ScalarType.Float32, s.dtype));
+        Assert.Equal(ScalarType.BFloat16, reduced.Logits.dtype);
+        // And bf16 stays close to float32 on the same weights.
+        var full = model.ForwardIntermediates(images).Logits;
+        double diff = (reduced.Logits.to(ScalarType.Float32) - full).abs().max().item<float>();
+        double range = full.abs().max().item<float>();
+        Assert.True(diff < 0.05 * Math.Max(1, range), $"bf16 logits differ by {diff} (range {range})");
+    }
 }

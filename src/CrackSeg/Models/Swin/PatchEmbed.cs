@@ -22,6 +22,6 @@ internal sealed class PatchEmbed : Module<Tensor, Tensor>
     {
         using var projected = proj.call(x);
         using var nhwc = projected.permute(0, 2, 3, 1);
-        return norm.call(nhwc);
+        return norm.call(Float32Math.AtLeastFloat32(nhwc));
     }
 }

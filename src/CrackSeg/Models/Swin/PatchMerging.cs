@@ -35,6 +35,6 @@ internal sealed class PatchMerging : Module<Tensor, Tensor>
         var gathered = x.reshape(batch, height / 2, 2, width / 2, 2, channels)
             .permute(0, 1, 3, 4, 2, 5)
             .flatten(3);
-        return norm.call(reduction.call(gathered)).MoveToOuterDisposeScope();
+        return norm.call(Float32Math.AtLeastFloat32(reduction.call(gathered))).MoveToOuterDisposeScope();
     }
 }

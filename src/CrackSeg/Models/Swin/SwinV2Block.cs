@@ -46,9 +46,9 @@ internal sealed class SwinV2Block : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var attended = norm1.call(WindowedAttention(x));
+        var attended = norm1.call(Float32Math.AtLeastFloat32(WindowedAttention(x)));
         x = x + DropPath.Apply(attended, _dropPath, training);
-        var transformed = norm2.call(mlp.call(x));
+        var transformed = norm2.call(Float32Math.AtLeastFloat32(mlp.call(x)));
         x = x + DropPath.Apply(transformed, _dropPath, training);
         return x.MoveToOuterDisposeScope();
     }

@@ -83,11 +83,11 @@ internal sealed class WindowAttention : Module<Tensor, Tensor>
         var qkvOut = F.linear(windows, qkv.weight!, bias)
             .view(batchWindows, tokens, 3, _heads, headDim)
             .permute(2, 0, 3, 1, 4);
-        var k = F.normalize(qkvOut[1], dim: -1);
+        var k = F.normalize(Float32Math.AtLeastFloat32(qkvOut[1]), dim: -1);
         var v = qkvOut[2];
         var scale = clamp(logit_scale, max: MaxLogitScale).exp();                   // heads, 1, 1
         // normalize(q)·scale in one pass over q: q·(scale / max(‖q‖, eps)), F.normalize's eps.
-        var query = qkvOut[0];
+        var query = Float32Math.AtLeastFloat32(qkvOut[0]);
         var queryNorm = query.norm(-1, keepdim: true).clamp_min(1e-12);
 
         var positionBias = RelativePositionBias(windows.device, windows.dtype);    // heads, N, N
@@ -110,7 +110,7 @@ internal sealed class WindowAttention : Module<Tensor, Tensor>
             var images = batchWindows / maskWindows;
             var logits = (query * (scale / queryNorm)).view(images, maskWindows, _heads, tokens, headDim)
                 .matmul(k.view(images, maskWindows, _heads, tokens, headDim).transpose(-2, -1)) + additive;
-            attended = logits.softmax(-1).matmul(v.view(images, maskWindows, _heads, tokens, headDim))
+            attended = Float32Math.Softmax(logits, -1).matmul(v.view(images, maskWindows, _heads, tokens, headDim))
                 .view(batchWindows, _heads, tokens, headDim);
         }
 
