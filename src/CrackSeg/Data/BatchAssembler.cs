@@ -6,9 +6,10 @@ namespace CrackSeg.Data;
 
 /// <summary>
 /// Builds one <see cref="Batch"/>: plans every sample on the host, copies the cached planes row by
-/// row straight into one uint8 NCHW staging tensor (one bulk upload per batch; pinned when the
-/// target is a GPU), then runs the geometry, photometric jitter and normalisation as tensor ops on
-/// the target device. Call inside a dispose scope: intermediates die with it, the batch's tensors
+/// row straight into one <see cref="StagingBuffer"/> together with everything else the batch needs
+/// (windows to warp, rotation matrices, photometric coefficients, gamma tables): one non_blocking
+/// upload per batch, from pinned memory on a GPU. Then the geometry, photometric jitter and
+/// normalisation run as tensor ops on the target device. Call inside a dispose scope: intermediates die with it, the batch's tensors
 /// are detached.
 /// </summary>
 internal sealed class BatchAssembler
@@ -23,7 +24,6 @@ internal sealed class BatchAssembler
     private readonly DataConfig _data;
     private readonly bool _augment;
     private readonly Device _device;
-    private readonly bool _pin;
 
     public BatchAssembler(SampleCache cache, DataConfig data, bool augment, Device device)
     {
@@ -31,7 +31,6 @@ internal sealed class BatchAssembler
         _data = data;
         _augment = augment;
         _device = device;
-        _pin = device.type == DeviceType.CUDA;
     }
 
     /// <summary>The plan of sample <paramref name="index"/> in <paramref name="epoch"/> (exposed for tests and previews).</summary>
@@ -52,16 +51,17 @@ internal sealed class BatchAssembler
         var (cw, ch) = _augment ? (_data.ImageSize, _data.ImageSize) : SamplePlanner.EvalCanvas(plans, _data);
         bool anyPadding = plans.Any(p => p.DstWidth < cw || p.DstHeight < ch);
 
-        var (hostImages, hostMasks) = Stage(cached, plans, cw, ch);
-        var images = hostImages.to(_device, non_blocking: _pin);
-        var masks = hostMasks.to(_device, non_blocking: _pin);
+        var photometric = DeviceAugment.Photometric(_augment ? plans : plans.Select(_ => NoJitter).ToArray());
+        var staged = Stage(cached, plans, cw, ch, photometric);
+        var images = staged.Buffer.Bytes(staged.Images, n, 3, ch, cw);
+        var masks = staged.Buffer.Bytes(staged.Masks, n, 1, ch, cw);
         for (int i = 0; i < n; i++)
-            if (plans[i].NeedsWarp) Warp(cached[i], plans[i], images[i], masks[i]);
+            if (staged.Windows[i] is int window) Warp(staged, window, staged.Thetas[i], plans[i], images[i], masks[i]);
 
         var valid = anyPadding ? ValidRegions(plans, cw, ch) : null;
         if (_augment) DeviceAugment.Dihedral(plans, images, masks, valid);
 
-        var input = DeviceAugment.ToModelInput(images, _augment ? plans : plans.Select(_ => NoJitter).ToArray(), _device);
+        var input = DeviceAugment.ToModelInput(images, staged.Photometric(n));
         var target = masks.to(ScalarType.Float32);
         var validF = valid?.to(ScalarType.Float32);
 
@@ -74,20 +74,48 @@ internal sealed class BatchAssembler
             plans.Select(p => (p.DstHeight, p.DstWidth)).ToArray());
     }
 
-    /// <summary>Copies every directly usable window into the staging tensors; padding gets the mean colour / background.</summary>
-    private (Tensor Images, Tensor Masks) Stage(CachedSample[] cached, SamplePlan[] plans, int cw, int ch)
+    /// <summary>Where each part of a batch sits in its <see cref="StagingBuffer"/> (segment ids).</summary>
+    private sealed record StagedBatch(StagingBuffer Buffer, int Images, int Masks, int?[] Windows, int?[] Thetas, int Coefficients, bool HasPivot, (int Sample, int Segment)[] GammaTables)
+    {
+        /// <summary>The photometric coefficients as device views: [scale | shift | pivot | luma] floats, then the gamma tables.</summary>
+        public PhotometricTensors Photometric(int n)
+        {
+            var floats = Buffer.Floats(Coefficients, -1);
+            int block = 3 * n;
+            return new PhotometricTensors(
+                floats.narrow(0, 0, block).view(n, 3, 1, 1),
+                floats.narrow(0, block, block).view(n, 3, 1, 1),
+                HasPivot ? floats.narrow(0, 2 * block, block).view(n, 3, 1, 1) : null,
+                floats.narrow(0, 3 * block, 3).view(1, 3),
+                GammaTables.Select(g => (g.Sample, Buffer.Bytes(g.Segment, 256))).ToArray());
+        }
+    }
+
+    /// <summary>
+    /// Lays out and fills the batch's one staging buffer and uploads it: every directly usable window copied into
+    /// the image and mask planes (padding gets the mean colour / background), each window that needs warping with
+    /// its rotation matrix, the photometric coefficients and gamma tables.
+    /// </summary>
+    private StagedBatch Stage(CachedSample[] cached, SamplePlan[] plans, int cw, int ch, PhotometricPlan photometric)
     {
         int n = plans.Length;
-        var images = empty([n, 3, ch, cw], ScalarType.Byte, CPU);
-        var masks = empty([n, 1, ch, cw], ScalarType.Byte, CPU);
-        if (_pin)
-        {
-            images = images.pin_memory();
-            masks = masks.pin_memory();
-        }
-        Span<byte> imageBytes = images.bytes;
-        Span<byte> maskBytes = masks.bytes;
         int plane = ch * cw;
+        var buffer = new StagingBuffer();
+        int imagesSegment = buffer.Reserve(3L * n * plane), masksSegment = buffer.Reserve((long)n * plane);
+        var windows = new int?[n];
+        var thetas = new int?[n];
+        for (int i = 0; i < n; i++)
+        {
+            if (!plans[i].NeedsWarp) continue;
+            windows[i] = buffer.Reserve(4L * plans[i].SrcWidth * plans[i].SrcHeight);
+            if (plans[i].AngleDegrees != 0) thetas[i] = buffer.ReserveFloats(6);
+        }
+        int coefficients = buffer.ReserveFloats(9 * n + 3);
+        var gamma = photometric.GammaTables.Select(g => (g.Sample, Segment: buffer.Reserve(256))).ToArray();
+        buffer.Allocate(_device);
+
+        var imageBytes = buffer.HostSpan(imagesSegment);
+        var maskBytes = buffer.HostSpan(masksSegment);
         for (int i = 0; i < n; i++)
         {
             var p = plans[i];
@@ -98,24 +126,34 @@ internal sealed class BatchAssembler
                 for (int c = 0; c < 3; c++) imageDest.Slice(c * plane, plane).Fill(PadRgb[c]);
                 maskDest.Clear();
             }
-            if (!p.NeedsWarp)
+            if (windows[i] is int window)
+            {
+                var bytes = buffer.HostSpan(window);
+                int srcPlane = p.SrcWidth * p.SrcHeight;
+                _cache.CopyImageWindow(cached[i], p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, bytes, p.SrcWidth, srcPlane);
+                _cache.CopyMaskWindow(cached[i], p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, bytes[(3 * srcPlane)..], p.SrcWidth);
+                if (thetas[i] is int theta) buffer.WriteFloats(theta, DeviceAugment.RotationTheta(p.AngleDegrees, p.DstHeight, p.DstWidth));
+            }
+            else
             {
                 _cache.CopyImageWindow(cached[i], p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, imageDest, cw, plane);
                 _cache.CopyMaskWindow(cached[i], p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, maskDest, cw);
             }
         }
-        return (images, masks);
+        float[] zeros3n = new float[3 * n];
+        buffer.WriteFloats(coefficients, [.. photometric.Scale, .. photometric.Shift, .. photometric.Pivot ?? zeros3n, .. DeviceAugment.Luma]);
+        foreach (var (sample, segment) in gamma)
+            photometric.GammaTables.First(g => g.Sample == sample).Table.CopyTo(buffer.HostSpan(segment));
+        buffer.Upload(_device);
+        return new StagedBatch(buffer, imagesSegment, masksSegment, windows, thetas, coefficients, photometric.Pivot is not null, gamma);
     }
 
-    /// <summary>Reads a window that needs interpolation (zoom, resize, letterbox, rotation) and warps it on the device into its slot.</summary>
-    private void Warp(CachedSample cached, SamplePlan p, Tensor imageSlot, Tensor maskSlot)
+    /// <summary>Warps a staged window (zoom, resize, letterbox, rotation) on the device into its slot.</summary>
+    private static void Warp(StagedBatch staged, int window, int? theta, SamplePlan p, Tensor imageSlot, Tensor maskSlot)
     {
-        int plane = p.SrcWidth * p.SrcHeight;
-        var window = empty([4, p.SrcHeight, p.SrcWidth], ScalarType.Byte, CPU);
-        var bytes = window.bytes;
-        _cache.CopyImageWindow(cached, p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, bytes, p.SrcWidth, plane);
-        _cache.CopyMaskWindow(cached, p.SrcX, p.SrcY, p.SrcWidth, p.SrcHeight, bytes[(3 * plane)..], p.SrcWidth);
-        var (image, mask) = DeviceAugment.Warp(window.to(_device), p.DstHeight, p.DstWidth, p.AngleDegrees);
+        var source = staged.Buffer.Bytes(window, 4, p.SrcHeight, p.SrcWidth);
+        var matrix = theta is int t ? staged.Buffer.Floats(t, 1, 2, 3) : null;
+        var (image, mask) = DeviceAugment.Warp(source, p.DstHeight, p.DstWidth, matrix);
         imageSlot.narrow(1, 0, p.DstHeight).narrow(2, 0, p.DstWidth).copy_(image);
         maskSlot.narrow(1, 0, p.DstHeight).narrow(2, 0, p.DstWidth).copy_(mask);
     }

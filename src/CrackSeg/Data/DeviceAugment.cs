@@ -16,7 +16,7 @@ internal static class DeviceAugment
     public static readonly float[] Mean = [0.485f, 0.456f, 0.406f];
     public static readonly float[] Std = [0.229f, 0.224f, 0.225f];
     /// <summary>BT.601 luma weights: the grey mean that contrast pivots around (as torchvision).</summary>
-    private static readonly float[] Luma = [0.299f, 0.587f, 0.114f];
+    public static readonly float[] Luma = [0.299f, 0.587f, 0.114f];
 
     /// <summary>
     /// Resizes (and, for a non-zero angle, rotates about the centre) one window — [4,h,w] uint8 on
@@ -27,10 +27,11 @@ internal static class DeviceAugment
     /// uint8 on the CPU, where LibTorch supports it and it is cheapest; float elsewhere);
     /// rotations are bilinear grid sampling with reflected borders.
     /// </summary>
-    public static (Tensor Image, Tensor Mask) Warp(Tensor window, int height, int width, double angleDegrees)
+    /// <param name="theta">The rotation as <see cref="RotationTheta"/> made it, on the device ([1, 2, 3] float32); null for a plain resize.</param>
+    public static (Tensor Image, Tensor Mask) Warp(Tensor window, int height, int width, Tensor? theta)
     {
         window[3].mul_(255);
-        if (angleDegrees == 0 && window.device_type == DeviceType.CPU)
+        if (theta is null && window.device_type == DeviceType.CPU)
         {
             var resized = F.interpolate(window.unsqueeze(0), [height, width], null, InterpolationMode.Bilinear, false, false, true).squeeze(0);
             return (resized.narrow(0, 0, 3), resized.narrow(0, 3, 1).ge(128).to(ScalarType.Byte));
@@ -38,21 +39,28 @@ internal static class DeviceAugment
 
         var stacked = window.to(ScalarType.Float32).unsqueeze(0);
         Tensor warped;
-        if (angleDegrees == 0)
+        if (theta is null)
         {
             warped = F.interpolate(stacked, [height, width], null, InterpolationMode.Bilinear, false, false, true);
         }
         else
         {
-            // Rotation in output pixel space, expressed in the normalised coordinates grid_sample uses.
-            double a = angleDegrees * Math.PI / 180.0, c = Math.Cos(a), s = Math.Sin(a);
-            double aspect = (double)height / width;
-            var theta = tensor(new[] { (float)c, (float)(-s * aspect), 0f, (float)(s / aspect), (float)c, 0f }, [1, 2, 3], device: window.device);
             var grid = F.affine_grid(theta, [1, 4, height, width], false);
             warped = F.grid_sample(stacked, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, false);
         }
         var rounded = warped.squeeze(0).round_().clamp_(0, 255);
         return (rounded.narrow(0, 0, 3).to(ScalarType.Byte), rounded.narrow(0, 3, 1).ge(128).to(ScalarType.Byte));
+    }
+
+    /// <summary>
+    /// The affine_grid matrix (row-major [2, 3]) of a rotation by <paramref name="angleDegrees"/> about the centre,
+    /// in output pixel space expressed in the normalised coordinates grid_sample uses.
+    /// </summary>
+    public static float[] RotationTheta(double angleDegrees, int height, int width)
+    {
+        double a = angleDegrees * Math.PI / 180.0, c = Math.Cos(a), s = Math.Sin(a);
+        double aspect = (double)height / width;
+        return [(float)c, (float)(-s * aspect), 0f, (float)(s / aspect), (float)c, 0f];
     }
 
     /// <summary>
@@ -101,51 +109,61 @@ internal static class DeviceAugment
     }
 
     /// <summary>
-    /// Turns [N,3,H,W] uint8 images into normalised float model input. Per sample: gamma (^g on the
-    /// 0–1 scale, through a 256-entry table; modifies <paramref name="imagesU8"/>), then brightness (×f) and contrast
-    /// (around the grey mean, ×c), clamped to [0, 1]. Brightness, contrast, the 1/255 scale and the
-    /// ImageNet normalisation fuse into one multiply-add per pixel; the clamp runs in normalised units.
+    /// The host half of <see cref="ToModelInput"/>: per sample and channel, y_normalised = x·Scale + Shift (+ grey·Pivot
+    /// when any sample has colour jitter), with brightness (×f) and contrast (around the grey mean, ×c), the 1/255
+    /// scale and the ImageNet normalisation fused; and a 256-entry gamma table (^g on the 0–1 scale) for each
+    /// sample whose gamma is not 1 (a table gather is half the cost of pow on every pixel, as albumentations does).
     /// </summary>
-    public static Tensor ToModelInput(Tensor imagesU8, IReadOnlyList<SamplePlan> plans, Device device)
+    public static PhotometricPlan Photometric(IReadOnlyList<SamplePlan> plans)
     {
         int n = plans.Count;
-        // Gamma on the uint8 image through a per-sample lookup table (as albumentations does): a
-        // 256-entry gather is half the cost of pow on every pixel.
-        for (int i = 0; i < n; i++)
-        {
-            if (plans[i].Gamma == 1.0) continue;
-            using var scope = NewDisposeScope();
-            var table = new byte[256];
-            for (int v = 0; v < 256; v++) table[v] = (byte)Math.Round(255 * Math.Pow(v / 255.0, plans[i].Gamma));
-            var slot = imagesU8[i];
-            var lut = tensor(table, device: device);
-            slot.copy_(lut.index_select(0, slot.flatten().to(ScalarType.Int32)).view_as(slot));
-        }
-        var x = imagesU8.to(ScalarType.Float32);
-
-        // y = clamp01(f·c·x/255 + f·(1−c)·grey/255) normalised: (y − μ)/σ = x·a + b with per-sample, per-channel a and b.
-        bool colour = plans.Any(p => p.HasPhotometric);
-        var a = new float[n * 3];
-        var b = new float[n * 3];
+        var scale = new float[n * 3];
+        var shift = new float[n * 3];
         var pivot = new float[n * 3];
         for (int i = 0; i < n; i++)
         {
             double f = plans[i].Brightness, c = plans[i].Contrast;
             for (int ch = 0; ch < 3; ch++)
             {
-                a[i * 3 + ch] = (float)(f * c / 255.0 / Std[ch]);
-                b[i * 3 + ch] = -Mean[ch] / Std[ch];
+                scale[i * 3 + ch] = (float)(f * c / 255.0 / Std[ch]);
+                shift[i * 3 + ch] = -Mean[ch] / Std[ch];
                 pivot[i * 3 + ch] = (float)(f * (1 - c) / 255.0 / Std[ch]);
             }
         }
-        var shift = tensor(b, [n, 3, 1, 1], device: device);
-        if (colour)
+        var gamma = new List<(int Sample, byte[] Table)>();
+        for (int i = 0; i < n; i++)
         {
-            var grey = x.mean([2, 3]).mul_(tensor(Luma, [1, 3], device: device)).sum(1).view(n, 1, 1, 1);
-            shift = shift.add_(grey.mul(tensor(pivot, [n, 3, 1, 1], device: device)));
+            if (plans[i].Gamma == 1.0) continue;
+            var table = new byte[256];
+            for (int v = 0; v < 256; v++) table[v] = (byte)Math.Round(255 * Math.Pow(v / 255.0, plans[i].Gamma));
+            gamma.Add((i, table));
         }
-        x.mul_(tensor(a, [n, 3, 1, 1], device: device)).add_(shift);
-        if (colour)
+        return new PhotometricPlan(scale, shift, plans.Any(p => p.HasPhotometric) ? pivot : null, gamma);
+    }
+
+    /// <summary>
+    /// Turns [N,3,H,W] uint8 images into normalised float model input on their device, with the coefficients of
+    /// <see cref="Photometric"/> already there: gamma through the tables (modifies <paramref name="imagesU8"/>),
+    /// then one multiply-add per pixel, clamped to [0, 1] in normalised units when there is colour jitter.
+    /// </summary>
+    public static Tensor ToModelInput(Tensor imagesU8, PhotometricTensors p)
+    {
+        int n = (int)imagesU8.shape[0];
+        foreach (var (sample, table) in p.GammaTables)
+        {
+            using var scope = NewDisposeScope();
+            var slot = imagesU8[sample];
+            slot.copy_(table.index_select(0, slot.flatten().to(ScalarType.Int32)).view_as(slot));
+        }
+        var x = imagesU8.to(ScalarType.Float32);
+        var shift = p.Shift;
+        if (p.Pivot is not null)
+        {
+            var grey = x.mean([2, 3]).mul_(p.Luma).sum(1).view(n, 1, 1, 1);
+            shift = shift.add(grey.mul(p.Pivot));
+        }
+        x.mul_(p.Scale).add_(shift);
+        if (p.Pivot is not null)
         {
             // The [0, 1] clamp in normalised units, one channel at a time so the bounds are scalars.
             for (int ch = 0; ch < 3; ch++)
@@ -157,3 +175,9 @@ internal static class DeviceAugment
         return x;
     }
 }
+
+/// <summary>Host-side photometric coefficients of a batch (<see cref="DeviceAugment.Photometric"/>); Pivot is null without colour jitter.</summary>
+internal sealed record PhotometricPlan(float[] Scale, float[] Shift, float[]? Pivot, IReadOnlyList<(int Sample, byte[] Table)> GammaTables);
+
+/// <summary>The same coefficients on the device: Scale, Shift and Pivot [N,3,1,1] float32, Luma [1,3], gamma tables [256] uint8.</summary>
+internal sealed record PhotometricTensors(Tensor Scale, Tensor Shift, Tensor? Pivot, Tensor Luma, IReadOnlyList<(int Sample, Tensor Table)> GammaTables);

@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using CrackSeg.Config;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -146,7 +147,7 @@ public sealed class SegmentationMetricAccumulator : IDisposable
                 cat(_perImageCounts, 0).reshape(-1).to(ScalarType.Float64),
             };
             if (KeepsPerImageHistograms) parts.Add(cat(_perImageHistograms, 0).reshape(-1).to(ScalarType.Float64));
-            host = cat(parts, 0).cpu().data<double>().ToArray();
+            host = HostSync.ReadArray<double>(cat(parts, 0));
         }
 
         int at = 0;

@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -79,8 +80,7 @@ public static class ThinStructureMetrics
     public static MatchScores ToleranceF(Tensor predicted, Tensor target, int tolerancePx = 2, ToleranceShape shape = ToleranceShape.Disk)
     {
         using var rows = ToleranceCounts(predicted, target, tolerancePx, shape);
-        using var host = rows.cpu();
-        return MatchScores.FromRows(host.data<long>().ToArray());
+        return MatchScores.FromRows(HostSync.ReadArray<long>(rows));
     }
 
     /// <summary>
@@ -125,8 +125,7 @@ public static class ThinStructureMetrics
     public static double[] ClDicePerImage(Tensor predicted, Tensor target, int iterations = 10)
     {
         using var terms = ClDiceTerms(predicted, target, iterations);
-        using var host = terms.cpu();
-        var v = host.data<double>().ToArray();
+        var v = HostSync.ReadArray<double>(terms);
         var result = new double[v.Length / 4];
         for (int i = 0; i < result.Length; i++) result[i] = ClDiceFromTerms(v[4 * i], v[4 * i + 1], v[4 * i + 2], v[4 * i + 3]);
         return result;

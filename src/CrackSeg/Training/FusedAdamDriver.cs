@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

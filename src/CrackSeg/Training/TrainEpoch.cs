@@ -117,7 +117,7 @@ public sealed class TrainEpoch : IDisposable
         if (samples == 0) throw new InputException("the training loader produced no batches (check data.root and training.batch_size)");
 
         double[] totals;
-        using (NewDisposeScope()) totals = HostSync.ReadArray<double>(cat([sums, _guard.Counters]));
+        using (NewDisposeScope()) totals = HostSync.ReadEpochSummary<double>(cat([sums, _guard.Counters]));
         double meanLoss = totals[0] / Math.Max(1, totals[1]);
         double meanNorm = totals[3] > 0 ? totals[2] / totals[3] : double.NaN;
         int skippedSteps = Guard(epoch, batch, (int)totals[4], (int)totals[6], skippedSeen);
