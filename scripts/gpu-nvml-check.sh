@@ -8,8 +8,9 @@
 #                                             experiment into DIR (default .gpucheck, git-ignored)
 #   scripts/gpu-nvml-check.sh run [DIR]       (on the GPU machine) checks, exit 0 when all pass:
 #     1. `crackseg info --no-torch --hardware-json cuda` names the GPU, memory and driver that nvidia-smi reports;
-#     2. the same under CUDA_VISIBLE_DEVICES=<index>, =<UUID>, =<UUID prefix>; an entry NVML cannot resolve
-#        (a MIG instance) gives the only GPU's name, or "unknown CUDA device" when there are several;
+#     2. the same under CUDA_VISIBLE_DEVICES=<index>, =<UUID>, =<UUID prefix> (the CUDA driver resolves the entry,
+#        NVML names the device with the driver's UUID); an entry naming no device gives the only GPU's name,
+#        or "unknown CUDA device" when there are several;
 #     3. CUDA's own name for device 0 (PyTorch, when installed) equals hardware_info.gpu_name;
 #     4. with PyTorch >= 2.4 there: the experiment's checkpoints open with torch.load(weights_only=True)
 #        (tests/interop/check_experiment.py against the golden key list).

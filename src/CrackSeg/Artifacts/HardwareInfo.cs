@@ -19,47 +19,37 @@ public sealed record HardwareInfo
     public int CpuCores { get; init; }
     public int TorchThreads { get; init; }
 
-    /// <summary>Facts for a run on <paramref name="device"/> ("cpu", "cuda", "cuda:1").</summary>
-    public static HardwareInfo Detect(string device, bool cudaAvailable, int cudaDeviceCount, int torchThreads)
+    /// <summary>The gpu_name written for a CUDA device whose GPU could not be identified.</summary>
+    public const string UnknownCudaDevice = "unknown CUDA device";
+
+    /// <summary>Facts for a run on <paramref name="device"/> ("cpu", "cuda", "cuda:1"), from the driver's NVML and libcuda.</summary>
+    public static HardwareInfo Detect(string device, bool cudaAvailable, int cudaDeviceCount, int torchThreads) =>
+        Detect(device, cudaAvailable, cudaDeviceCount, torchThreads, Nvml.Library, CudaDriver.Library);
+
+    /// <summary>
+    /// Facts for a run on <paramref name="device"/>, the GPU identified by UUID (<see cref="CudaDeviceIdentity"/>).
+    /// When the CUDA driver cannot say which GPU it is, a host with one GPU still names it; otherwise the name is
+    /// <see cref="UnknownCudaDevice"/> rather than a guess that could be another GPU.
+    /// </summary>
+    public static HardwareInfo Detect(string device, bool cudaAvailable, int cudaDeviceCount, int torchThreads, INvml nvml, ICudaDriver cudaDriver)
     {
-        var nvml = Nvml.Query();
-        var gpus = nvml?.Gpus ?? [];
-        GpuDevice? used = null;
-        if (device.StartsWith("cuda", StringComparison.Ordinal))
-        {
-            int cudaIndex = device.Contains(':') ? int.Parse(device[(device.IndexOf(':') + 1)..]) : 0;
-            used = VisibleGpu(Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES"), cudaIndex, gpus);
-        }
+        var inventory = nvml.Query();
+        var gpus = inventory?.Gpus ?? [];
+        bool onCuda = device.StartsWith("cuda", StringComparison.Ordinal);
+        var used = onCuda ? CudaDeviceIdentity.Find(CudaDeviceIdentity.Ordinal(device), cudaDriver, nvml, gpus) : null;
         return new HardwareInfo
         {
             Device = device,
             CudaAvailable = cudaAvailable,
             CudaDeviceCount = cudaDeviceCount,
-            GpuName = used?.Name ?? (device.StartsWith("cuda", StringComparison.Ordinal) ? (gpus.Count == 1 ? gpus[0].Name : "unknown CUDA device") : "CPU"),
+            GpuName = used?.Name ?? (onCuda ? (gpus.Count == 1 ? gpus[0].Name : UnknownCudaDevice) : HardwareSnapshot.NoGpuName),
             GpuMemoryTotalBytes = used?.MemoryTotalBytes,
-            DriverVersion = nvml?.DriverVersion,
+            DriverVersion = inventory?.DriverVersion,
             Gpus = gpus,
             CpuModel = CpuModelName(),
             CpuCores = Environment.ProcessorCount,
             TorchThreads = torchThreads,
         };
-    }
-
-    /// <summary>
-    /// The NVML GPU that CUDA calls device <paramref name="cudaIndex"/>. CUDA numbers only the devices
-    /// CUDA_VISIBLE_DEVICES lists, in its order, each given as an NVML index or as a (prefix of a) GPU
-    /// UUID; NVML numbers all of them. Null when the entry names no GPU NVML reports (e.g. a MIG instance).
-    /// </summary>
-    public static GpuDevice? VisibleGpu(string? cudaVisibleDevices, int cudaIndex, IReadOnlyList<GpuDevice> gpus)
-    {
-        if (string.IsNullOrWhiteSpace(cudaVisibleDevices)) return gpus.FirstOrDefault(g => g.Index == cudaIndex);
-        var entries = cudaVisibleDevices.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (cudaIndex < 0 || cudaIndex >= entries.Length) return null;
-        var entry = entries[cudaIndex];
-        if (int.TryParse(entry, out var nvmlIndex)) return gpus.FirstOrDefault(g => g.Index == nvmlIndex);
-        if (!entry.StartsWith("GPU-", StringComparison.OrdinalIgnoreCase)) return null;
-        var matches = gpus.Where(g => g.Uuid is not null && g.Uuid.StartsWith(entry, StringComparison.OrdinalIgnoreCase)).Take(2).ToList();
-        return matches.Count == 1 ? matches[0] : null;
     }
 
     public static string CpuModelName()

@@ -3,7 +3,10 @@ using System.Text;
 
 namespace CrackSeg.Artifacts;
 
-/// <summary>One GPU as NVML sees it. <paramref name="Uuid"/> is NVML's "GPU-xxxxxxxx-..." form, which CUDA_VISIBLE_DEVICES also accepts.</summary>
+/// <summary>
+/// One device as NVML sees it. <paramref name="Index"/> is NVML's index (a MIG instance's is its GPU's);
+/// <paramref name="Uuid"/> is NVML's "GPU-xxxxxxxx-…" or "MIG-xxxxxxxx-…" form, which CUDA_VISIBLE_DEVICES also accepts.
+/// </summary>
 public sealed record GpuDevice(int Index, string Name, long? MemoryTotalBytes, long? MemoryUsedBytes, string? Uuid = null);
 
 /// <summary>
@@ -11,65 +14,116 @@ public sealed record GpuDevice(int Index, string Name, long? MemoryTotalBytes, l
 /// driver). TorchSharp has no get_device_name; NVML needs no CUDA toolkit and no LibTorch.
 /// A missing library or any NVML error means "no GPU information", never an exception.
 /// </summary>
-public static unsafe class Nvml
+public sealed unsafe class Nvml : INvml
 {
+    /// <summary>The driver's NVML.</summary>
+    public static readonly Nvml Library = new();
+
     private const int Success = 0;
+    private const int NameBytes = 256, UuidBytes = 96;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct Memory { public ulong Total, Free, Used; }
 
-    /// <summary>Driver version and GPUs, or null when NVML is not available.</summary>
-    public static (string? DriverVersion, IReadOnlyList<GpuDevice> Gpus)? Query()
+    private Nvml() { }
+
+    public NvmlInventory? Query() => WithSession(session => new NvmlInventory(session.DriverVersion(), session.Gpus()));
+
+    public GpuDevice? FindByUuid(string uuid) => WithSession(session => session.ByUuid(uuid));
+
+    /// <summary>Loads NVML, initialises it around <paramref name="read"/> and unloads it; null on any failure.</summary>
+    private static T? WithSession<T>(Func<Session, T?> read) where T : class
     {
         if (!TryLoadLibrary(out var handle)) return null;
         try
         {
-            if (!TryGet(handle, "nvmlInit_v2", out var initPtr) || !TryGet(handle, "nvmlShutdown", out var shutdownPtr)) return null;
-            var init = (delegate* unmanaged<int>)initPtr;
-            var shutdown = (delegate* unmanaged<int>)shutdownPtr;
-            if (init() != Success) return null;
-            try
-            {
-                string? driver = null;
-                if (TryGet(handle, "nvmlSystemGetDriverVersion", out var driverPtr))
-                {
-                    byte* buffer = stackalloc byte[96];
-                    if (((delegate* unmanaged<byte*, uint, int>)driverPtr)(buffer, 96) == Success) driver = Utf8(buffer);
-                }
-                var gpus = new List<GpuDevice>();
-                uint count = 0;
-                if (TryGet(handle, "nvmlDeviceGetCount_v2", out var countPtr) && ((delegate* unmanaged<uint*, int>)countPtr)(&count) == Success
-                    && TryGet(handle, "nvmlDeviceGetHandleByIndex_v2", out var byIndexPtr) && TryGet(handle, "nvmlDeviceGetName", out var namePtr))
-                {
-                    TryGet(handle, "nvmlDeviceGetMemoryInfo", out var memoryPtr);
-                    TryGet(handle, "nvmlDeviceGetUUID", out var uuidPtr);
-                    byte* name = stackalloc byte[256];
-                    byte* uuid = stackalloc byte[96];
-                    for (uint i = 0; i < count; i++)
-                    {
-                        IntPtr device;
-                        if (((delegate* unmanaged<uint, IntPtr*, int>)byIndexPtr)(i, &device) != Success) continue;
-                        string gpuName = ((delegate* unmanaged<IntPtr, byte*, uint, int>)namePtr)(device, name, 256) == Success ? Utf8(name) : $"GPU {i}";
-                        long? total = null, used = null;
-                        Memory memory;
-                        if (memoryPtr != IntPtr.Zero && ((delegate* unmanaged<IntPtr, Memory*, int>)memoryPtr)(device, &memory) == Success)
-                        {
-                            total = (long)memory.Total;
-                            used = (long)memory.Used;
-                        }
-                        string? gpuUuid = uuidPtr != IntPtr.Zero && ((delegate* unmanaged<IntPtr, byte*, uint, int>)uuidPtr)(device, uuid, 96) == Success ? Utf8(uuid) : null;
-                        gpus.Add(new GpuDevice((int)i, gpuName, total, used, gpuUuid));
-                    }
-                }
-                return (driver, gpus);
-            }
-            finally { shutdown(); }
+            using var session = Session.Open(handle);
+            return session is null ? null : read(session);
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or BadImageFormatException)
         {
             return null;
         }
         finally { NativeLibrary.Free(handle); }
+    }
+
+    /// <summary>An initialised NVML (nvmlInit_v2 … nvmlShutdown); optional entry points are looked up when used.</summary>
+    private sealed class Session : IDisposable
+    {
+        private readonly IntPtr _library;
+        private readonly IntPtr _shutdown;
+
+        private Session(IntPtr library, IntPtr shutdown) => (_library, _shutdown) = (library, shutdown);
+
+        public static Session? Open(IntPtr library)
+        {
+            if (!TryGet(library, "nvmlInit_v2", out var init) || !TryGet(library, "nvmlShutdown", out var shutdown)) return null;
+            return ((delegate* unmanaged<int>)init)() == Success ? new Session(library, shutdown) : null;
+        }
+
+        public void Dispose() => ((delegate* unmanaged<int>)_shutdown)();
+
+        public string? DriverVersion()
+        {
+            if (!TryGet(_library, "nvmlSystemGetDriverVersion", out var driver)) return null;
+            byte* buffer = stackalloc byte[96];
+            return ((delegate* unmanaged<byte*, uint, int>)driver)(buffer, 96) == Success ? Utf8(buffer) : null;
+        }
+
+        public IReadOnlyList<GpuDevice> Gpus()
+        {
+            var gpus = new List<GpuDevice>();
+            uint count = 0;
+            if (!TryGet(_library, "nvmlDeviceGetCount_v2", out var countOf) || ((delegate* unmanaged<uint*, int>)countOf)(&count) != Success
+                || !TryGet(_library, "nvmlDeviceGetHandleByIndex_v2", out var byIndex))
+                return gpus;
+            for (uint i = 0; i < count; i++)
+            {
+                IntPtr device;
+                if (((delegate* unmanaged<uint, IntPtr*, int>)byIndex)(i, &device) == Success) gpus.Add(Describe(device, (int)i));
+            }
+            return gpus;
+        }
+
+        public GpuDevice? ByUuid(string uuid)
+        {
+            if (!TryGet(_library, "nvmlDeviceGetHandleByUUID", out var byUuid)) return null;
+            IntPtr device;
+            var text = Encoding.ASCII.GetBytes(uuid + "\0");
+            fixed (byte* p = text)
+                if (((delegate* unmanaged<byte*, IntPtr*, int>)byUuid)(p, &device) != Success) return null;
+            return Describe(device, GpuIndexOf(device));
+        }
+
+        /// <summary>NVML's index of the device, or of the GPU a MIG instance belongs to (MIG handles have no index); −1 when unknown.</summary>
+        private int GpuIndexOf(IntPtr device)
+        {
+            if (TryGet(_library, "nvmlDeviceGetDeviceHandleFromMigDeviceHandle", out var parentOf))
+            {
+                IntPtr parent;
+                if (((delegate* unmanaged<IntPtr, IntPtr*, int>)parentOf)(device, &parent) == Success) device = parent;
+            }
+            uint index;
+            return TryGet(_library, "nvmlDeviceGetIndex", out var indexOf) && ((delegate* unmanaged<IntPtr, uint*, int>)indexOf)(device, &index) == Success
+                ? (int)index : -1;
+        }
+
+        private GpuDevice Describe(IntPtr device, int index)
+        {
+            byte* text = stackalloc byte[NameBytes];
+            string name = TryGet(_library, "nvmlDeviceGetName", out var nameOf)
+                && ((delegate* unmanaged<IntPtr, byte*, uint, int>)nameOf)(device, text, NameBytes) == Success ? Utf8(text) : $"GPU {index}";
+            long? total = null, used = null;
+            Memory memory;
+            if (TryGet(_library, "nvmlDeviceGetMemoryInfo", out var memoryOf) && ((delegate* unmanaged<IntPtr, Memory*, int>)memoryOf)(device, &memory) == Success)
+            {
+                total = (long)memory.Total;
+                used = (long)memory.Used;
+            }
+            string? uuid = TryGet(_library, "nvmlDeviceGetUUID", out var uuidOf)
+                && ((delegate* unmanaged<IntPtr, byte*, uint, int>)uuidOf)(device, text, UuidBytes) == Success ? Utf8(text) : null;
+            return new GpuDevice(index, name, total, used, uuid);
+        }
     }
 
     /// <summary>
@@ -81,15 +135,18 @@ public static unsafe class Nvml
         string[] candidates = OperatingSystem.IsWindows()
             ? ["nvml.dll", Path.Combine(Environment.SystemDirectory, "nvml.dll"),
                Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ProgramFiles), "NVIDIA Corporation", "NVSMI", "nvml.dll")]
-            : ["libnvidia-ml.so.1", "/usr/local/nvidia/lib64/libnvidia-ml.so.1", "/usr/lib/wsl/lib/libnvidia-ml.so.1",
-               "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1", "/usr/lib64/libnvidia-ml.so.1"];
+            : DriverLibraryPaths("libnvidia-ml.so.1");
         foreach (var candidate in candidates)
             if (NativeLibrary.TryLoad(candidate, out handle)) return true;
         handle = IntPtr.Zero;
         return false;
     }
 
-    private static bool TryGet(IntPtr handle, string name, out IntPtr address) => NativeLibrary.TryGetExport(handle, name, out address);
+    /// <summary>A driver library's name for the loader's search, then the directories drivers install it in on Linux.</summary>
+    internal static string[] DriverLibraryPaths(string file) =>
+        [file, $"/usr/local/nvidia/lib64/{file}", $"/usr/lib/wsl/lib/{file}", $"/usr/lib/x86_64-linux-gnu/{file}", $"/usr/lib64/{file}"];
+
+    internal static bool TryGet(IntPtr handle, string name, out IntPtr address) => NativeLibrary.TryGetExport(handle, name, out address);
 
     private static string Utf8(byte* text) => Encoding.UTF8.GetString(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(text));
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CrackSeg.Common;
 using CrackSeg.Config;
 using CrackSeg.Models;
 using CrackSeg.Training;
@@ -46,7 +47,7 @@ public static class ModelSpeedBenchmark
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             model.forward(images);
-            Synchronize(device);
+            DeviceSync.Synchronize(device);
         });
         model.train();
         double train = Time(warmup, iterations, () =>
@@ -55,7 +56,7 @@ public static class ModelSpeedBenchmark
             loss.forward(model.forward(images), masks).backward();
             optimizer.step();
             optimizer.zero_grad();
-            Synchronize(device);
+            DeviceSync.Synchronize(device);
         });
         return new ModelSpeedResult(name, parameters, batchSize, imageSize, batchSize / forward, batchSize / train);
     }
@@ -73,10 +74,5 @@ public static class ModelSpeedBenchmark
         }
         times.Sort();
         return times[times.Count / 2];
-    }
-
-    private static void Synchronize(Device device)
-    {
-        if (device.type == DeviceType.CUDA) cuda.synchronize();
     }
 }

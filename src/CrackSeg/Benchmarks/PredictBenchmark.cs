@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CrackSeg.Common;
 using CrackSeg.Config;
 using CrackSeg.Evaluation;
 using CrackSeg.Models;
@@ -28,12 +29,13 @@ public static class PredictBenchmark
         net.eval();
         var tiler = new TiledInference(net, tile, overlap, tileBatch);
         using (var scope = NewDisposeScope()) tiler.Probabilities(randn(3, tile, tile, device: device));
+        DeviceSync.Synchronize(device);   // the warm-up's queued kernels must not run on the clock
         using var image = randn(3, size, size, device: device);
         var clock = Stopwatch.StartNew();
         using (var scope = NewDisposeScope())
         {
             var probabilities = tiler.Probabilities(image);
-            if (device.type == DeviceType.CUDA) cuda.synchronize();
+            DeviceSync.Synchronize(device);
         }
         var grid = tiler.Plan(size, size);
         return new PredictBenchmarkResult(model.Preset, size, grid.Tiles().Count(), clock.Elapsed.TotalSeconds);

@@ -141,7 +141,7 @@ public static class DataBench
             {
                 using (batch)
                 {
-                    if (device.type == DeviceType.CUDA) batch.Images.sum().item<float>(); // wait for the device work
+                    DeviceSync.Synchronize(device); // wait for the device work
                     count += batch.Count;
                 }
                 if (watch.Elapsed.TotalSeconds >= seconds) break;

@@ -14,9 +14,9 @@ namespace CrackSeg.Metrics;
 /// <remarks>
 /// <see cref="Update"/> and <see cref="AddLoss"/> only enqueue device work: they read tensor shapes and
 /// dtypes (host metadata) but never a tensor's values, so nothing leaves the device and no CUDA sync
-/// happens per batch (the ops used — sigmoid, comparisons, sums, stack, bucketize, histc with an explicit
-/// range — have no data-dependent host reads; CUDA's bincount, which reads the maximum back to size its
-/// output, is not used there, see <see cref="ProbabilityBins.CountValues"/>). <see cref="Compute"/> packs every state tensor into one float64
+/// happens per batch (the ops used — sigmoid, comparisons, sums, stack, bucketize, an int64 scatter-add of
+/// known length — have no data-dependent host reads; CUDA's bincount, which reads the maximum back to size its
+/// output, is not used, see <see cref="ProbabilityBins.CountValues"/>). <see cref="Compute"/> packs every state tensor into one float64
 /// tensor (counts stay exact below 2^53) and copies it to the host once.
 /// A pixel is predicted positive when sigmoid(logit) ≥ threshold (compared in float32; NaN logits count as
 /// probability 0); a target pixel is positive when it is true (bool) or &gt; 0.5 (numeric).

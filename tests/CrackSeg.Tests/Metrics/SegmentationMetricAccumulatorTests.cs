@@ -103,19 +103,60 @@ public class SegmentationMetricAccumulatorTests
         }
     }
 
-    [Fact]
-    public void BothCountingPathsAreExact()
+    [Theory]
+    [InlineData(256, 1)]
+    [InlineData(100, 1)]
+    [InlineData(256, 6)]   // per-image histograms: the combined index of a batch
+    public void IntegerCountsEqualTheFloat64HistcTheyReplace(int bins, int images)
     {
         using var scope = NewDisposeScope();
-        // Large index values (a per-image histogram of a big batch) where float32 binning would round.
+        // Random probabilities plus the edges 0 and 1 and every threshold with its float32 neighbours,
+        // combined into (image, target class, cell) as the accumulator does.
+        var g = new Generator(17);
+        var t = ProbabilityBins.Thresholds(bins);
+        var edges = t.SelectMany(v => new[] { v, MathF.BitDecrement(v), MathF.BitIncrement(v) }).Where(v => v >= 0 && v <= 1);
+        long perImage = 40_000 + edges.Count();
+        var probs = cat(new[] { rand(new long[] { images, 40_000 }, generator: g), tensor(edges.ToArray()).expand(images, -1) }, 1);
+        var target = rand(new long[] { images, perImage }, generator: g).lt(0.3f);
+        long cells = bins + 1, length = 2 * cells * images;
+        var index = ProbabilityBins.CellOf(probs, ProbabilityBins.Boundaries(bins, CPU)).add_(target.to(ScalarType.Int64).mul_(cells))
+            .add_(arange(images, dtype: ScalarType.Int64).unsqueeze(1).mul_(2 * cells));
+
+        var counts = ProbabilityBins.CountValues(index, length);
+        Assert.Equal(ScalarType.Int64, counts.dtype);
+        var expected = Float64Histc(index, length).data<long>().ToArray();
+        Assert.Equal(expected, counts.data<long>().ToArray());
+        Assert.Equal(expected, index.reshape(-1).bincount(null, length).data<long>().ToArray());
+        Assert.Equal(images * perImage, expected.Sum());
+        // p = 0 and p = 1 land in cells 0 and B of the first image's target-negative or target-positive row.
+        Assert.True(expected[0] + expected[cells] > 0 && expected[cells - 1] + expected[2 * cells - 1] > 0, "cells 0 and B must be filled");
+    }
+
+    [Fact]
+    public void IntegerCountsStayExactWhereFloat32BinningWouldRound()
+    {
+        using var scope = NewDisposeScope();
+        // Large index values (a per-image histogram of a big batch), the first and last value included.
         var g = new Generator(9);
         long length = 3_000_000;
         var values = cat(new[] { randint(0, length, new long[] { 200_000 }, generator: g), tensor(new long[] { 0, length - 1, length - 1 }) }, 0);
         var expected = new long[length];
         foreach (var v in values.data<long>().ToArray()) expected[v]++;
         Assert.Equal(expected, ProbabilityBins.CountValues(values, length).data<long>().ToArray());
-        Assert.Equal(expected, ProbabilityBins.CountValuesWithHistc(values, length).data<long>().ToArray());
+        Assert.Equal(expected, Float64Histc(values, length).data<long>().ToArray());
     }
+
+    [Fact]
+    public void CountValuesRejectsAValueOutsideTheRange()
+    {
+        using var scope = NewDisposeScope();
+        Assert.ThrowsAny<Exception>(() => ProbabilityBins.CountValues(tensor(new long[] { 0, 5 }), 5));
+        Assert.ThrowsAny<Exception>(() => ProbabilityBins.CountValues(tensor(new long[] { -1, 2 }), 5));
+    }
+
+    /// <summary>The device path CountValues replaced: each value binned by histc at the centre of its unit-wide float64 bin.</summary>
+    private static Tensor Float64Histc(Tensor values, long length) =>
+        values.reshape(-1).to(ScalarType.Float64).add_(0.5).histc(length, 0, length).to(ScalarType.Int64);
 
     [Fact]
     public void ZeroDivisionConventions()

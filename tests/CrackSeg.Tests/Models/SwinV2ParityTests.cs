@@ -26,8 +26,8 @@ public class SwinV2ParityTests(ITestOutputHelper output)
         var inputs = GoldenFixtures.LoadTensors(dir, "swinv2_small.input.pth");
         var expected = GoldenFixtures.LoadTensors(dir, "swinv2_small.outputs.pth");
 
-        var previous = WindowAttention.UseFusedAttention;
-        WindowAttention.UseFusedAttention = fused;
+        var previous = WindowAttention.Kernel;
+        WindowAttention.Kernel = fused ? AttentionKernel.Fused : AttentionKernel.Explicit;
         try
         {
             foreach (var (input, prefix) in new[] { ("x", ""), ("x2", "x2_"), ("x3", "x3_") })
@@ -35,7 +35,7 @@ public class SwinV2ParityTests(ITestOutputHelper output)
         }
         finally
         {
-            WindowAttention.UseFusedAttention = previous;
+            WindowAttention.Kernel = previous;
         }
     }
 
@@ -76,6 +76,6 @@ public class SwinV2ParityTests(ITestOutputHelper output)
     }
 }
 
-/// <summary>Tests that flip <see cref="WindowAttention.UseFusedAttention"/> must not run in parallel.</summary>
+/// <summary>Tests that force <see cref="WindowAttention.Kernel"/> must not run in parallel.</summary>
 [CollectionDefinition(nameof(AttentionPathCollection), DisableParallelization = true)]
 public class AttentionPathCollection;

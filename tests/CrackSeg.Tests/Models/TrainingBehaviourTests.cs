@@ -49,13 +49,13 @@ public class TrainingBehaviourTests(ITestOutputHelper output)
         model.eval();
         var x = randn(2, 3, 96, 96);   // not the construction size: padding and shift masks in play
 
-        var previous = WindowAttention.UseFusedAttention;
+        var previous = WindowAttention.Kernel;
         try
         {
             using var _ = no_grad();
-            WindowAttention.UseFusedAttention = true;
+            WindowAttention.Kernel = AttentionKernel.Fused;
             var fused = model.ForwardIntermediates(x);
-            WindowAttention.UseFusedAttention = false;
+            WindowAttention.Kernel = AttentionKernel.Explicit;
             var explicitPath = model.ForwardIntermediates(x);
             for (int s = 0; s < 4; s++)
                 ParityAssert.Close(output, $"stage{s}", explicitPath.EncoderStages[s], fused.EncoderStages[s], 1e-5);
@@ -63,8 +63,54 @@ public class TrainingBehaviourTests(ITestOutputHelper output)
         }
         finally
         {
-            WindowAttention.UseFusedAttention = previous;
+            WindowAttention.Kernel = previous;
         }
+    }
+
+    [Fact]
+    public void FusedAttentionWithGradientsMatchesTheExplicitPath()
+    {
+        // What CUDA runs in training: SDPA with the position bias (and shift mask) as an additive term that needs
+        // a gradient. Forced here on the CPU (libtorch's math fallback), every parameter's gradient must equal the
+        // explicit path's: the bias reaches SDPA through the expand/reshape with its gradient intact.
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        using var model = ModelFactory.Create(TestModels.Nano(64, dropPath: 0, asppDropout: 0));
+        using (no_grad())
+            foreach (var (_, p) in model.named_parameters()) p.add_(randn_like(p) * 0.05);
+        model.eval();   // BatchNorm with running statistics: both passes see the same function
+        var x = randn(2, 3, 96, 96);   // padding and shift masks in play
+        var target = (rand(2, 1, 96, 96) > 0.8).to(ScalarType.Float32);
+
+        var previous = WindowAttention.Kernel;
+        try
+        {
+            WindowAttention.Kernel = AttentionKernel.Fused;
+            var fused = Gradients(model, x, target);
+            WindowAttention.Kernel = AttentionKernel.Explicit;
+            var explicitPath = Gradients(model, x, target);
+            Assert.Equal(explicitPath.Keys, fused.Keys);
+            foreach (var name in explicitPath.Keys.Where(n => n.Contains(".attn.")))
+                ParityAssert.Close(output, name, explicitPath[name], fused[name], 1e-4);
+            ParityAssert.Close(output, "all gradients", cat(explicitPath.Values.Select(g => g.flatten()).ToArray()),
+                cat(fused.Values.Select(g => g.flatten()).ToArray()), 1e-4);
+        }
+        finally
+        {
+            WindowAttention.Kernel = previous;
+        }
+    }
+
+    [Theory]
+    [InlineData(DeviceType.CUDA, true, true)]    // memory-efficient SDPA computes the bias gradient
+    [InlineData(DeviceType.CUDA, false, true)]
+    [InlineData(DeviceType.CPU, true, false)]    // CPU SDPA is slower with a bias that needs a gradient
+    [InlineData(DeviceType.CPU, false, true)]
+    public void AttentionKernelIsChosenByDeviceAndAutograd(DeviceType device, bool recordsGradient, bool fused)
+    {
+        Assert.Equal(fused, WindowAttention.UsesFusedKernel(device, recordsGradient, AttentionKernel.Auto));
+        Assert.True(WindowAttention.UsesFusedKernel(device, recordsGradient, AttentionKernel.Fused));
+        Assert.False(WindowAttention.UsesFusedKernel(device, recordsGradient, AttentionKernel.Explicit));
     }
 
     [Fact]
@@ -131,6 +177,14 @@ public class TrainingBehaviourTests(ITestOutputHelper output)
             optimizer.step();
             Assert.True(double.IsFinite(loss.item<float>()));
         }
+    }
+
+    private static Dictionary<string, Tensor> Gradients(SwinV2CnnAsppUNet model, Tensor x, Tensor target)
+    {
+        model.zero_grad();
+        F.binary_cross_entropy_with_logits(model.call(x), target).backward();
+        return model.named_parameters().Where(p => p.parameter.grad is not null)
+            .ToDictionary(p => p.name, p => p.parameter.grad!.clone());
     }
 
     private static Dictionary<string, double> OneStepGradients(SwinV2CnnAsppUNet model, int batch, int size)

@@ -18,13 +18,25 @@ internal sealed class WindowAttention : Module<Tensor, Tensor>
     private static readonly double MaxLogitScale = Math.Log(100.0);
 
     /// <summary>
-    /// Allows the fused scaled_dot_product_attention kernel where no gradient is recorded (inference).
-    /// With autograd on, the explicit path is used: libtorch's CPU SDPA falls back to a slower path
-    /// when the additive bias needs a gradient (measured 29 ms vs 20 ms per stage-0 block, forward
-    /// + backward). Both paths give the same values (golden parity runs both; a test compares them at a
-    /// padded, shifted input size). Tests set this to false to force the explicit path.
+    /// Which kernel computes attention: <see cref="AttentionKernel.Auto"/> decides per call
+    /// (<see cref="UsesFusedKernel"/>); tests force one path. Both give the same values (golden parity runs
+    /// both; tests compare them, with gradients, at a padded, shifted input size).
     /// </summary>
-    internal static bool UseFusedAttention = true;
+    internal static AttentionKernel Kernel = AttentionKernel.Auto;
+
+    /// <summary>
+    /// Whether scaled_dot_product_attention (fused) rather than the explicit matmul-softmax-matmul computes a
+    /// call on <paramref name="device"/>. On CUDA always: the memory-efficient SDPA kernel takes the additive
+    /// bias and computes its gradient, and keeps no softmax matrix for backward (it recomputes it). Elsewhere only
+    /// without autograd: libtorch's CPU SDPA falls back to a slower path when the additive bias needs a gradient
+    /// (measured 29 ms vs 20 ms per stage-0 block, forward + backward).
+    /// </summary>
+    internal static bool UsesFusedKernel(DeviceType device, bool recordsGradient, AttentionKernel kernel) => kernel switch
+    {
+        AttentionKernel.Fused => true,
+        AttentionKernel.Explicit => false,
+        _ => device == DeviceType.CUDA || !recordsGradient,
+    };
 
     // Field order = timm's state_dict order: own parameters first, then cpb_mlp, qkv, proj.
     private Parameter logit_scale;
@@ -95,7 +107,8 @@ internal sealed class WindowAttention : Module<Tensor, Tensor>
         var additive = mask is null ? positionBias.unsqueeze(0) : positionBias.unsqueeze(0) + mask.unsqueeze(1);
         long maskWindows = additive.shape[0];
         Tensor attended;
-        if (UseFusedAttention && !(is_grad_enabled() && (windows.requires_grad || q_bias.requires_grad)))
+        bool recordsGradient = is_grad_enabled() && (windows.requires_grad || q_bias.requires_grad);
+        if (UsesFusedKernel(windows.device_type, recordsGradient, Kernel))
         {
             // The fused kernel is fast only with a 4-D mask: expand the per-window term over the batch
             // (a 5-D broadcast was 3x slower). It divides by sqrt(d), which q carries back: cosine
@@ -129,3 +142,6 @@ internal sealed class WindowAttention : Module<Tensor, Tensor>
         return biasTable.index_select(0, index).view(n, n, _heads).permute(2, 0, 1);
     }
 }
+
+/// <summary>The attention kernel <see cref="WindowAttention"/> uses: chosen per call, or forced (tests).</summary>
+internal enum AttentionKernel { Auto, Fused, Explicit }
