@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using CrackSeg.Benchmarks;
+using CrackSeg.Common;
+using CrackSeg.Config;
+using CrackSeg.Models;
+using CrackSeg.Tests.Models;
+using CrackSeg.Tests.TestSupport;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace CrackSeg.Tests.Benchmarks;
+
+/// <summary>`crackseg bench model` and the PyTorch reference that scripts/bench-vs-pytorch.sh times against it.</summary>
+public class ModelSpeedBenchmarkTests(ITestOutputHelper output)
+{
+    private static readonly ModelSpeedConfiguration Tiny = new("tiny", new ModelConfig { Preset = "nano" }, 2);
+
+    [Fact]
+    public void OneTimedStepSplitsExactlyIntoItsPhases()
+    {
+        var r = ModelSpeedBenchmark.Run(Tiny, 64, CPU, new ModelSpeedOptions { Warmup = 0, Iterations = 1, Phases = true });
+        Assert.NotNull(r.Phases);
+        var p = r.Phases!;
+        Assert.All(new[] { p.ForwardMs, p.BackwardMs, p.OptimizerMs }, ms => Assert.True(ms > 0, $"phase {ms} ms"));
+        Assert.True(p.OtherMs >= 0);
+        // With one timed step the medians are that step's own phases: they add up to its duration.
+        double stepMs = 1000.0 * r.BatchSize / r.TrainImagesPerSecond;
+        Assert.Equal(stepMs, p.ForwardMs + p.BackwardMs + p.OptimizerMs + p.OtherMs, 6);
+    }
+
+    [Fact]
+    public void LinesKeepTheFormatScriptsParse()
+    {
+        var r = ModelSpeedBenchmark.Run(Tiny, 64, CPU, new ModelSpeedOptions { Warmup = 0, Iterations = 2, Phases = true });
+        using var model = ModelFactory.Create(Tiny.Model, 64);
+        long parameters = model.parameters().Sum(t => t.numel());
+        Assert.Equal(parameters, r.Parameters);
+        Assert.Matches(new Regex(@"^model tiny: [0-9,]+ params, batch 2: forward [0-9]+\.[0-9]{2} img/s, train [0-9]+\.[0-9]{2} img/s$"), r.Describe());
+        Assert.Contains($"{parameters:N0} params", r.Describe(), StringComparison.Ordinal);
+        Assert.Matches(new Regex(@"^phases tiny: forward [0-9.]+ ms, backward [0-9.]+ ms, optimizer [0-9.]+ ms, other [0-9.]+ ms$"), r.DescribePhases()!);
+        Assert.DoesNotContain("Python", r.Describe(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PhasesAreOnlyReportedWhenAskedFor()
+    {
+        var r = ModelSpeedBenchmark.Run(Tiny, 64, CPU, new ModelSpeedOptions { Warmup = 0, Iterations = 1 });
+        Assert.Null(r.Phases);
+        Assert.Null(r.DescribePhases());
+    }
+
+    [Theory]
+    [InlineData("bf16")]
+    public void MixedPrecisionIsRefusedNotSilentlyTimedInFloat32(string precision)
+    {
+        var options = new ModelSpeedOptions { Warmup = 0, Iterations = 1, Training = new TrainingConfig { Precision = precision } };
+        var error = Assert.Throws<InputException>(() => ModelSpeedBenchmark.Run(Tiny, 64, CPU, options));
+        Assert.Contains("training.precision", error.Message, StringComparison.Ordinal);
+        Assert.Contains(precision, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SelectNamesTheConfigurationsOfTheAnchor()
+    {
+        Assert.Equal(["seed", "small"], ModelSpeedBenchmark.Select(null).Select(c => c.Name));
+        var small = Assert.Single(ModelSpeedBenchmark.Select("small"));
+        Assert.Equal(4, small.BatchSize);
+        var error = Assert.Throws<InputException>(() => ModelSpeedBenchmark.Select("tiny"));
+        Assert.Contains("--only", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--only", "nano", "--only")]
+    [InlineData("--iterations", "0", "--iterations")]
+    [InlineData("--warmup", "-1", "--warmup")]
+    public void BadBenchModelOptionsExitWithTwoNamingTheOption(string option, string value, string named)
+    {
+        var r = CliRunner.Run("bench", "model", option, value);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(named, r.Error + r.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BenchModelTakesTrainingOverridesAndRefusesBf16WithExitTwo()
+    {
+        var r = CliRunner.Run("bench", "model", "--only", "small", "training.precision=bf16");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("training.precision", r.Error + r.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The PyTorch reference is only a fair anchor while it is our model: golden hybrid outputs within
+    /// 1e-5 and, for each configuration `bench model` times, the parameter count of our model.
+    /// </summary>
+    [Fact]
+    public void PyTorchReferenceReproducesTheGoldenOutputsAndOurParameterCounts()
+    {
+        string? golden = GoldenFixtures.RequireOrSkip(output);
+        if (golden is null) return;
+        string python = Environment.GetEnvironmentVariable("CRACKSEG_PYTHON") ?? "/usr/bin/python3";
+        if (!HasTorch(python))
+        {
+            Assert.False(Environment.GetEnvironmentVariable("CRACKSEG_REQUIRE_PYTORCH") == "1", $"CRACKSEG_REQUIRE_PYTORCH=1 but {python} has no torch");
+            output.WriteLine("SKIPPED: no python3 with torch (set CRACKSEG_PYTHON; CI installs Debian's python3-torch)");
+            return;
+        }
+        var counts = ModelSpeedBenchmark.Configurations.Select(c =>
+        {
+            using var model = ModelFactory.Create(c.Model, ModelSpeedBenchmark.ImageSize);
+            return $"{c.Name}={model.parameters().Sum(t => t.numel())}";
+        }).ToList();
+        string script = Path.Combine(RepositoryRoot(), "scripts", "pytorch_reference", "check_parity.py");
+
+        var (code, stdout) = Run(python, [script, "--golden", golden, .. counts]);
+        output.WriteLine(stdout);
+        Assert.True(code == 0, stdout);
+        Assert.Contains("parity: ok", stdout, StringComparison.Ordinal);
+        Assert.Contains("params seed: 37468465", stdout, StringComparison.Ordinal);
+        Assert.Contains("params small: 1929637", stdout, StringComparison.Ordinal);
+    }
+
+    private static bool HasTorch(string python)
+    {
+        try { return Run(python, ["-c", "import torch"]).Code == 0; }
+        catch (System.ComponentModel.Win32Exception) { return false; }
+    }
+
+    private static (int Code, string Stdout) Run(string file, string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var p = Process.Start(info)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout + stderr.Result);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "CrackSeg.sln"))) return dir.FullName;
+        throw new InvalidOperationException("CrackSeg.sln not found above the test assembly");
+    }
+}
