@@ -109,14 +109,13 @@ done
 [ -d "$golden" ] || { echo "bench-vs-pytorch: golden fixtures not found at $golden (set CRACKSEG_GOLDEN_DIR)" >&2; exit 1; }
 py "$ref/check_parity.py" --golden "$golden" "${counts[@]}" || { echo "bench-vs-pytorch: the PyTorch reference is not the same model; no timing" >&2; exit 1; }
 
-# --- 3. interleaved rounds ---
+# --- 3. interleaved rounds ------------------------------------------------------------------------
 # Two OpenMP threads per side collapse when other work competes for the cores (a forward pass was
 # seen 10x slower at load 20 on 2 cores): say so rather than print ratios of noise.
 load=$(cut -d' ' -f1 /proc/loadavg) cores=$(nproc)
 if awk -v l="$load" -v c="$cores" 'BEGIN { exit !(l > c / 2) }'; then
   echo "bench-vs-pytorch: warning: load average $load on $cores cores; this machine is not idle, the ratios below are unreliable" >&2
 fi
----------------------------------------------------------------------
 tsv=$work/results.tsv
 printf 'round\tside\tprecision\tname\tstatus\tforward_img_s\ttrain_img_s\tforward_ms\tbackward_ms\toptimizer_ms\tother_ms\treason\n' > "$tsv"
 declare -A unavailable=()
