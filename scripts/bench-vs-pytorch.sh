@@ -173,4 +173,8 @@ for ((round = 1; round <= rounds; round++)); do
 done
 
 # --- 4. ratios of medians -------------------------------------------------------------------------
+mkdir -p artifacts/bench
+kept=artifacts/bench/bench-vs-pytorch-$(date -u +%Y%m%dT%H%M%SZ).tsv
+cp "$tsv" "$kept.tmp" && mv "$kept.tmp" "$kept"
+echo "results: $kept"
 "$python" "$ref/summarise.py" "$tsv"
