@@ -75,7 +75,7 @@ def main(path):
         else:
             mode = max(usable, key=usable.get)
             value = ratio(mine, usable[mode])
-            note = "" if anchors["autocast-bf16"] else f"; autocast-bf16 {reason_of(ref16, 'not measured')}"
+            note = "" if anchors["autocast-bf16"] else f"; autocast-bf16 unavailable: {reason_of(ref16, 'not measured')}"
             print(f"bf16 anchor {name}: PyTorch {mode} ({usable[mode]:.2f} img/s{note})")
         lines.append((f"ratio_train_bf16_{name}", value))
     # Keep the order: fp32 train/fwd per model first, then bf16, then the speed-up.

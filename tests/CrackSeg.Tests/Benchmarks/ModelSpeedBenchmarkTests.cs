@@ -120,9 +120,65 @@ public class ModelSpeedBenchmarkTests(ITestOutputHelper output)
         Assert.Contains("params small: 1929637", stdout, StringComparison.Ordinal);
     }
 
-    private static bool HasTorch(string python)
+    /// <summary>
+    /// scripts/pytorch_reference/summarise.py turns the harness's rows into the issue's `name: value` lines:
+    /// ratios of medians over rounds, the faster working PyTorch mode as the bf16 anchor, and
+    /// `unavailable (reason)` where a side could not run.
+    /// </summary>
+    [Fact]
+    public void SideBySideSummaryPrintsRatiosOfMediansAndNamesWhatIsUnavailable()
     {
-        try { return Run(python, ["-c", "import torch"]).Code == 0; }
+        using var dir = new TempDir();
+        string tsv = Path.Combine(dir.Path, "rows.tsv");
+        string[] rows =
+        [
+            "round\tside\tprecision\tname\tstatus\tforward_img_s\ttrain_img_s\tforward_ms\tbackward_ms\toptimizer_ms\tother_ms\treason",
+            "1\tours\tfp32\tseed\tok\t8\t2\t300\t600\t90\t10\t",
+            "2\tours\tfp32\tseed\tok\t7\t3\t300\t600\t90\t10\t",
+            "3\tours\tfp32\tseed\tok\t9\t2.5\t300\t600\t90\t10\t",
+            "1\tpytorch\tfp32\tseed\tok\t9\t2.5\t250\t500\t80\t5\t",
+            "2\tpytorch\tfp32\tseed\tok\t8\t2\t250\t500\t80\t5\t",
+            "3\tpytorch\tfp32\tseed\tok\t10\t2.25\t250\t500\t80\t5\t",
+            "1\tours\tbf16\tseed\tok\t12\t4\t150\t300\t90\t10\t",
+            "2\tours\tbf16\tseed\tok\t11\t5\t150\t300\t90\t10\t",
+            "3\tours\tbf16\tseed\tok\t13\t4.5\t150\t300\t90\t10\t",
+            "1\tpytorch\tbf16\tseed\tunavailable\t\t\t\t\t\t\tlayer_norm refused",
+            "1\tours\tfp32\tsmall\tok\t80\t20\t1\t2\t3\t4\t",
+            "1\tpytorch\tfp32\tsmall\tok\t60\t16\t1\t2\t3\t4\t",
+            "1\tpytorch\tbf16\tsmall\tok\tnan\t25\t1\t2\t3\t4\t",
+            "1\tours\tbf16\tsmall\tok\t90\t30\t1\t2\t3\t4\t",
+        ];
+        File.WriteAllLines(tsv, rows);
+        string script = Path.Combine(RepositoryRoot(), "scripts", "pytorch_reference", "summarise.py");
+        string python = Environment.GetEnvironmentVariable("CRACKSEG_PYTHON") ?? "/usr/bin/python3";
+        if (!CanRun(python))
+        {
+            output.WriteLine($"SKIPPED: {python} cannot be run");
+            return;
+        }
+
+        var (code, stdout) = Run(python, [script, tsv]);
+        Assert.True(code == 0, stdout);
+        var figures = stdout.Split('\n').Where(l => l.StartsWith("ratio_", StringComparison.Ordinal) || l.StartsWith("bf16_speedup", StringComparison.Ordinal)).ToList();
+        Assert.Equal(
+        [
+            "ratio_train_fp32_seed: 1.11",                              // medians 2.5 / 2.25
+            "ratio_train_fp32_small: 1.25",
+            "ratio_fwd_fp32_seed: 0.89",                                // medians 8 / 9
+            "ratio_fwd_fp32_small: 1.33",
+            "ratio_train_bf16_seed: 2.00",                              // 4.5 against PyTorch fp32 (autocast failed)
+            "ratio_train_bf16_small: 1.20",                             // 30 against PyTorch autocast (25 > fp32 16)
+            "bf16_speedup_seed: 1.80",                                  // 4.5 / 2.5
+        ], figures);
+        Assert.Contains("bf16 anchor small: PyTorch autocast-bf16 (25.00 img/s)", stdout, StringComparison.Ordinal);
+        Assert.Contains("bf16 anchor seed: PyTorch fp32 (2.25 img/s; autocast-bf16 unavailable: layer_norm refused)", stdout, StringComparison.Ordinal);
+    }
+
+    private static bool HasTorch(string python) => CanRun(python, "import torch");
+
+    private static bool CanRun(string python, string code = "pass")
+    {
+        try { return Run(python, ["-c", code]).Code == 0; }
         catch (System.ComponentModel.Win32Exception) { return false; }
     }
 
