@@ -20,6 +20,9 @@ cd "$(dirname "$0")/.."
 
 rounds=3 warmup=2 iterations=5 threads=2 only="" bf16=1 build=1
 while [ $# -gt 0 ]; do
+  case "$1" in --rounds|--warmup|--iterations|--threads|--only)
+    [ $# -ge 2 ] || { echo "bench-vs-pytorch: $1 needs a value" >&2; exit 2; } ;;
+  esac
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
@@ -28,7 +31,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift 2 ;;
     --no-bf16) bf16=0; shift ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "bench-vs-pytorch: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
