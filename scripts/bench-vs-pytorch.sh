@@ -119,6 +119,7 @@ load=$(cut -d' ' -f1 /proc/loadavg) cores=$(nproc)
 if awk -v l="$load" -v c="$cores" 'BEGIN { exit !(l > c / 2) }'; then
   echo "bench-vs-pytorch: warning: load average $load on $cores cores; this machine is not idle, the ratios below are unreliable" >&2
 fi
+[ "$rounds" -ge 3 ] || echo "bench-vs-pytorch: warning: $rounds round(s); the issue's figures need at least 3 (this run only checks the harness)" >&2
 tsv=$work/results.tsv
 printf 'round\tside\tprecision\tname\tstatus\tforward_img_s\ttrain_img_s\tforward_ms\tbackward_ms\toptimizer_ms\tother_ms\treason\n' > "$tsv"
 declare -A unavailable=()
