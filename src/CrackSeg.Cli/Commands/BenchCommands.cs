@@ -59,10 +59,31 @@ internal static class BenchCommands
 
     private static Command Model(CliContext context)
     {
-        var command = new Command("model", "Forward and training images/s of the seed preset (batch 2) and the small variant (batch 4) at 256x256, against the Python reference");
+        var args = new ConfigArguments();
+        var only = new Option<string?>("--only") { Description = "Time one configuration: seed (batch 2) or small (batch 4)" };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed steps before timing", DefaultValueFactory = _ => 3 };
+        var iterations = new Option<int>("--iterations") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 10 };
+        var phases = new Option<bool>("--phases") { Description = "Also print a training step split into forward (+ loss), backward, optimizer and other, ms per step" };
+        var command = new Command("model",
+            "Forward and training images/s of the seed preset (batch 2) and the small variant (batch 4) at 256x256 (AdamW, BCE); " +
+            "training.* overrides apply (threads, optimizer, precision). Compare with PyTorch only side by side: scripts/bench-vs-pytorch.sh");
+        args.AddTo(command);
+        command.Options.Add(only);
+        command.Options.Add(warmup);
+        command.Options.Add(iterations);
+        command.Options.Add(phases);
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
-            foreach (var r in RunModels(context)) context.Output.WriteLine(Describe(r));
+            var config = args.Load(parse);
+            var options = new ModelSpeedOptions
+            {
+                Warmup = parse.GetValue(warmup), Iterations = parse.GetValue(iterations), Phases = parse.GetValue(phases), Training = config.Training,
+            };
+            foreach (var r in RunModels(context, ModelSpeedBenchmark.Select(parse.GetValue(only)), options))
+            {
+                context.Output.WriteLine(r.Describe());
+                if (r.DescribePhases() is { } line) context.Output.WriteLine(line);
+            }
             return ExitCodes.Ok;
         }));
         return command;
@@ -100,14 +121,14 @@ internal static class BenchCommands
             SyntheticData.EnsureExists(config.Data, context.Log);
             var dataResult = RunData(context, parse.GetValue(data)!, 5);
             var train = TrainingBenchmark.Run(config, parse.GetValue(epochs), context.Log, context.Cancellation);
-            var models = RunModels(context);
+            var models = RunModels(context, ModelSpeedBenchmark.Configurations, new ModelSpeedOptions { Training = config.Training });
             var ckpt = CheckpointBenchmark.Run("seed", Path.Combine("artifacts", "bench"));
             context.Log.Info($"bench predict: {config.Model.Preset}, 2048x2048, tiles 512/64");
             var predict = PredictBenchmark.Run(config.Model, DeviceSelector.Resolve(config.Training.Device));
 
             context.Output.Write(dataResult.Format());
             context.Output.Write(train.Format());
-            foreach (var r in models) context.Output.WriteLine(Describe(r));
+            foreach (var r in models) context.Output.WriteLine(r.Describe());
             context.Output.WriteLine($"checkpoint seed: {ckpt.Bytes / 1048576.0:F0} MiB, save {ckpt.SaveSeconds:F2} s, load {ckpt.LoadSeconds:F2} s");
             context.Output.WriteLine($"predict {predict.Preset}: {predict.Size}x{predict.Size} in {predict.Tiles} tiles of 512 (overlap 64): {predict.Seconds:F1} s, {predict.MegapixelsPerSecond:F3} MP/s");
             context.Output.WriteLine();
@@ -137,23 +158,17 @@ internal static class BenchCommands
         return DataBench.Run(config, new DataBenchOptions { Seconds = seconds, Threads = 1 }, context.Log);
     }
 
-    private static List<ModelSpeedResult> RunModels(CliContext context)
+    private static List<ModelSpeedResult> RunModels(CliContext context, IReadOnlyList<ModelSpeedConfiguration> configurations, ModelSpeedOptions options)
     {
+        options.Validate();
+        var device = DeviceSelector.Resolve(options.Training.Device);
         var results = new List<ModelSpeedResult>();
-        foreach (var (name, model, batch, _, _) in ModelSpeedBenchmark.Reference)
+        foreach (var configuration in configurations)
         {
-            context.Log.Info($"bench model {name}: batch {batch}, 256x256");
-            results.Add(ModelSpeedBenchmark.Run(name, model, batch, 256, DeviceSelector.Resolve("auto")));
+            context.Log.Info($"bench model {configuration.Name}: batch {configuration.BatchSize}, {ModelSpeedBenchmark.ImageSize}x{ModelSpeedBenchmark.ImageSize}, {options.Training.Precision}");
+            results.Add(ModelSpeedBenchmark.Run(configuration, ModelSpeedBenchmark.ImageSize, device, options));
         }
         return results;
-    }
-
-    private static string Describe(ModelSpeedResult r)
-    {
-        var reference = ModelSpeedBenchmark.Reference.First(x => x.Name == r.Name);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"model {r.Name}: {r.Parameters:N0} params, batch {r.BatchSize}: forward {r.ForwardImagesPerSecond:F2} img/s ({r.ForwardImagesPerSecond / reference.PythonForward:F2}x Python), " +
-            $"train {r.TrainImagesPerSecond:F2} img/s ({r.TrainImagesPerSecond / reference.PythonTrain:F2}x Python)");
     }
 
     private static void Figure(CliContext context, string name, double value) =>
