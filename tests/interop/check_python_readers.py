@@ -224,6 +224,7 @@ def check_model_loader_view(where, ckpt, golden_keys):
               f"(SwinV2 hybrid detected: {swin and aspp})")
         return
     model = config["model"]
+    check_with_omegaconf(where, config)
     if not isinstance(model, dict) or "_target_" not in model:
         problem(f"{where} config.model", "present without _target_: ModelLoader.create_model raises 'Model configuration must have _target_ field'")
         return
@@ -243,6 +244,33 @@ def check_model_loader_view(where, ckpt, golden_keys):
     # ModelLoader.get_model_info reads these
     if not isinstance(config.get("data", {}).get("image_size"), int):
         problem(f"{where} config.data.image_size", "should be an int")
+
+
+def check_with_omegaconf(where, config):
+    """ModelLoader.load_config + _detect_architecture_from_checkpoint, where OmegaConf is installed (optional)."""
+    try:
+        from omegaconf import OmegaConf
+    except ImportError:
+        print("note: omegaconf not installed; the OmegaConf steps of ModelLoader are not replayed")
+        return
+    try:
+        fallback = OmegaConf.create(config)
+        detected = OmegaConf.create(dict(fallback))
+        detected.model = OmegaConf.create(config["model"])
+        model_config = detected.model
+        if not hasattr(model_config, "_target_"):
+            problem(f"{where} config.model", "OmegaConf sees no _target_")
+        if not any(hasattr(model_config, c) for c in ("encoder", "bottleneck", "decoder")):
+            problem(f"{where} config.model", "ModelLoader would not treat it as a hybrid architecture")
+        for part in ("encoder", "bottleneck", "decoder"):
+            if not hasattr(getattr(model_config, part), "_target_"):
+                problem(f"{where} config.model.{part}", "no _target_: ModelLoader would fall back to the factory")
+        kwargs = {k: v for k, v in model_config.items() if k not in {"_target_", "encoder", "bottleneck", "decoder"}}
+        if kwargs != {"num_classes": 1, "final_activation": "sigmoid"}:
+            problem(f"{where} config.model", f"extra SwinV2CnnAsppUNet arguments {kwargs}")
+        print(f"note: {where}: OmegaConf {OmegaConf.to_yaml(model_config).count(chr(10))}-line model block replayed through ModelLoader's steps")
+    except Exception as e:  # noqa: BLE001 - omegaconf raises its own error types
+        problem(f"{where} config", f"OmegaConf could not take it: {type(e).__name__}: {e}")
 
 
 def subset_differences(expected, actual, prefix=""):
