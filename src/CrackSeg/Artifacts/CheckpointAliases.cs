@@ -26,17 +26,24 @@ public static class CheckpointAliases
     public static string ModelLatest(ExperimentFolder folder) => Path.Combine(folder.CheckpointsDir, PythonReaderSchema.ModelLatestFile);
 
     /// <summary>Points both aliases at their files (or removes an alias whose file is gone). Returns the aliases rewritten.</summary>
+    /// <param name="keepEqual">
+    /// Leave an alias that already has its file's bytes (a resume: the folder may be read-only, and nothing
+    /// changed since the last save). After a save the files are new, so they are always re-linked.
+    /// </param>
     /// <exception cref="ArtifactWriteException">An alias could not be written; the previous one is intact.</exception>
-    public static IReadOnlyList<string> Sync(ExperimentFolder folder, RunLog log)
+    public static IReadOnlyList<string> Sync(ExperimentFolder folder, RunLog log, bool keepEqual = false)
     {
         var rewritten = new List<string>();
         foreach (var (alias, source) in Expected(folder))
         {
             if (source is null)
             {
-                if (File.Exists(alias)) { File.Delete(alias); log.Debug($"removed checkpoints/{Path.GetFileName(alias)} (no file to point at)"); }
+                if (!File.Exists(alias)) continue;
+                ArtifactWriteException.Wrap(alias, () => File.Delete(alias));
+                log.Debug($"removed checkpoints/{Path.GetFileName(alias)} (no file to point at)");
                 continue;
             }
+            if (keepEqual && File.Exists(alias) && CrashRecovery.SameBytes(source, alias)) continue;
             bool copied = Link(source, alias);
             rewritten.Add(alias);
             log.Debug($"checkpoints/{Path.GetFileName(alias)} -> {Path.GetFileName(source)}{(copied ? " (copied: no hard links on this file system)" : "")}");

@@ -83,6 +83,18 @@ public class CheckpointAliasTests
     }
 
     [Fact]
+    public void AResumeLeavesCorrectAliasesAlone()
+    {
+        using var tmp = new TempDir();
+        var folder = ExperimentFolder.Open(BuildValidFolder(tmp.Path, epochs: 2));
+        // A resume must not write to a folder it only reads until the next epoch (it may be read-only).
+        Assert.Empty(CheckpointAliases.Sync(folder, RunLog.Silent, keepEqual: true));
+        File.Delete(ModelLatest(folder));
+        Assert.Equal([ModelLatest(folder)], CheckpointAliases.Sync(folder, RunLog.Silent, keepEqual: true));
+        Assert.Equal(2, CheckpointAliases.Sync(folder, RunLog.Silent).Count); // after a save: both re-linked
+    }
+
+    [Fact]
     public void AnAliasWhoseFileIsGoneIsRemoved()
     {
         using var tmp = new TempDir();

@@ -60,7 +60,7 @@ public static partial class CrashRecovery
     public static IReadOnlyList<string> RestoreBestModel(ExperimentFolder folder, Checkpoint resumed, RunLog log)
     {
         var rewritten = RestoreBestCopies(folder, resumed, log);
-        CheckpointAliases.Sync(folder, log);
+        CheckpointAliases.Sync(folder, log, keepEqual: true);
         return rewritten;
     }
 
