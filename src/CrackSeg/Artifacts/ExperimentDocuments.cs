@@ -46,8 +46,38 @@ public static class ExperimentDocuments
         w.WriteStartObject("versions");
         foreach (var (name, version) in s.Versions) w.WriteString(name, version);
         w.WriteEndObject();
+        WritePythonReaderKeys(w, s);
         w.WriteEndObject();
     });
+
+    /// <summary>
+    /// The keys the Python project's `reporting/` and `evaluation/` modules read instead of the guide's
+    /// (they default a missing one to 0): the best epoch's values, the final loss, the training time, and
+    /// the nested best_metrics / experiment_info. Null before any epoch is validated, never 0.
+    /// </summary>
+    private static void WritePythonReaderKeys(Utf8JsonWriter w, ExperimentSnapshot s)
+    {
+        var best = s.Best?.Validation;
+        foreach (var key in PythonReaderSchema.BestKeys)
+            WriteNullableFloat(w, "best_" + key, best?["val_" + key]);
+        WriteNullableFloat(w, "final_loss", s.LastValidated?.Validation?.Loss);
+        WriteFloat(w, "training_time", s.TotalTrainingTimeS);
+        w.WriteStartObject("best_metrics");
+        foreach (var key in PythonReaderSchema.BestMetricsKeys)
+        {
+            // {value: null, epoch: null} rather than a null entry: those readers call .get("value") on it.
+            w.WriteStartObject(key);
+            WriteNullableFloat(w, "value", best?["val_" + key]);
+            WriteNullableInt(w, "epoch", best is null ? null : s.BestEpoch);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        w.WriteStartObject("experiment_info");
+        w.WriteNumber("total_epochs", s.TrainingEpochs);
+        WriteNullableInt(w, "best_epoch", s.BestEpoch);
+        w.WriteNumber("epochs_completed", s.Epochs.Count);
+        w.WriteEndObject();
+    }
 
     /// <summary>complete_summary.json's `hardware_info` object alone (for `crackseg info --hardware-json`).</summary>
     public static string HardwareInfo(HardwareSnapshot hardware) => Json(Indented, w => WriteHardwareInfo(w, hardware));
@@ -148,6 +178,11 @@ public static class ExperimentDocuments
     {
         w.WritePropertyName(name);
         w.WriteRawValue(ArtifactFormat.Float(value, epoch is int e ? $"epoch {e} {name}" : name), skipInputValidation: true);
+    }
+
+    private static void WriteNullableFloat(Utf8JsonWriter w, string name, double? value)
+    {
+        if (value is double v) WriteFloat(w, name, v); else w.WriteNull(name);
     }
 
     private static void WriteNullableInt(Utf8JsonWriter w, string name, int? value)

@@ -49,7 +49,8 @@ public static class ConfigLoader
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var binder = new ConfigBinder(key => Origin(origins, key, path));
-        return binder.Bind<CrackSegConfig>(configuration);
+        // Resolved here, so the saved config.yaml names its dataset and reloads to an equal record.
+        return DatasetName.Resolve(binder.Bind<CrackSegConfig>(configuration));
     }
 
     /// <summary>Loads a config that an experiment folder saved (config.yaml), with no environment or overrides.</summary>

@@ -7,6 +7,11 @@ public sealed record DataConfig
 {
     /// <summary>Dataset root: images/ + masks/, or train|val|test/{images,masks}.</summary>
     public string Root { get; init; } = "data/synthetic";
+    /// <summary>
+    /// The dataset's name (config.yaml's `data.dataset`, which the Python reporting module reads). Unset, the
+    /// loader names it after the root's folder (<see cref="DatasetName"/>).
+    /// </summary>
+    public string? Dataset { get; init; }
     /// <summary>train/val/test ratios for the flat images/ + masks/ layout.</summary>
     public ValueArray<double> Splits { get; init; } = [0.7, 0.15, 0.15];
     /// <summary>Optional JSON file with explicit stem lists {"train": [...], "val": [...], "test": [...]}.</summary>

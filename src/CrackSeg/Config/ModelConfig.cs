@@ -7,6 +7,12 @@ namespace CrackSeg.Config;
 /// </summary>
 public sealed record ModelConfig
 {
+    /// <summary>
+    /// The model class (the Python project's name for it; its reporting module reads `model.name`). One
+    /// architecture today, so one allowed value.
+    /// </summary>
+    [AllowedValues("SwinV2CnnAsppUNet")]
+    public string Name { get; init; } = "SwinV2CnnAsppUNet";
     [AllowedValues("nano", "seed", "tiny", "small", "base")]
     public string Preset { get; init; } = "nano";
     [Range(1, 4096)] public int? EmbedDim { get; init; }

@@ -38,7 +38,7 @@ public class ExperimentSaverTests
         var root = doc.RootElement;
         var keys = root.EnumerateObject().Select(p => p.Name).ToList();
         Assert.Equal(GuideSchema.SummaryKeys, keys.Take(GuideSchema.SummaryKeys.Count));
-        Assert.Equal(["epochs_completed", "status", "early_stopped", "early_stop_reason", "final_metrics_epoch", "seed", "model_preset", "parameters", "versions"],
+        Assert.Equal(["epochs_completed", "status", "early_stopped", "early_stop_reason", "final_metrics_epoch", "seed", "model_preset", "parameters", "versions", .. PythonReaderSchema.SummaryKeys],
             keys.Skip(GuideSchema.SummaryKeys.Count));
 
         Assert.Equal("unit", root.GetProperty("experiment_name").GetString());

@@ -37,7 +37,7 @@ internal static class CheckpointCodec
             ["metrics"] = metrics,
             ["best_metric"] = PickleValues.NullableFloat(c.BestMetric, "best_metric"),
             ["best_epoch"] = PickleValues.NullableInt(c.BestEpoch),
-            ["config"] = PickleValues.FromYaml(c.ConfigYaml),
+            ["config"] = PythonModelConfig.ConfigDict(c.ConfigYaml), // the Python view; config_yaml is ours
             ["config_yaml"] = c.ConfigYaml,
             ["early_stopping"] = c.EarlyStopping is { } es ? new OrderedDictionary
             {

@@ -42,6 +42,7 @@ public sealed class CheckpointStore(ExperimentFolder folder, CheckpointConfig co
             written.Add(folder.BestModel);
             log.Info($"saved checkpoints/best_model.pth and best_model.pth (epoch {checkpoint.Epoch})");
         }
+        if (written.Count > 0) CheckpointAliases.Sync(folder, log);
         return written;
     }
 

@@ -55,8 +55,16 @@ public static partial class CrashRecovery
     /// and <c>best_model.pth</c> byte-identical copies of its file (what the interrupted run was writing).
     /// Returns the paths rewritten.
     /// </summary>
+    /// <remarks>Then re-points checkpoints/model_best.pth and model_latest.pth (<see cref="CheckpointAliases"/>), which a kill can leave one checkpoint behind, or a folder written before them lacks.</remarks>
     /// <exception cref="ArtifactWriteException">A copy could not be written; the previous file is intact.</exception>
     public static IReadOnlyList<string> RestoreBestModel(ExperimentFolder folder, Checkpoint resumed, RunLog log)
+    {
+        var rewritten = RestoreBestCopies(folder, resumed, log);
+        CheckpointAliases.Sync(folder, log, keepEqual: true);
+        return rewritten;
+    }
+
+    private static IReadOnlyList<string> RestoreBestCopies(ExperimentFolder folder, Checkpoint resumed, RunLog log)
     {
         if (resumed.BestEpoch != resumed.Epoch || resumed.SourcePath is not string source || !File.Exists(source)) return [];
         var rewritten = new List<string>();

@@ -109,7 +109,7 @@ internal static class PickleValues
         if (YamlNull.IsMatch(text)) return null;
         if (YamlBool.IsMatch(text)) return text.Equals("true", StringComparison.OrdinalIgnoreCase);
         if (YamlInt.IsMatch(text) && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l))
-            return l is >= int.MinValue and <= int.MaxValue ? (int)l : (double)l;
+            return l is >= int.MinValue and <= int.MaxValue ? (object)(int)l : (double)l; // (object): else the ?: makes every int a double
         if (YamlFloat.IsMatch(text)) return double.Parse(text, CultureInfo.InvariantCulture);
         return text;
     }

@@ -10,7 +10,8 @@ namespace CrackSeg.Artifacts;
 /// present; keys and JSON types; metrics.jsonl epochs 1..N, consecutive, no duplicates; best_epoch
 /// consistent with metrics.jsonl under config.yaml's monitor (default val_iou, max, within min_delta);
 /// final metrics equal to the last validated epoch everywhere; checkpoints that open, hold every key,
-/// match their epoch and history, and hold finite weights. Returns every problem found (empty: valid).
+/// match their epoch and history, and hold finite weights; the keys and checkpoint names the Python project's
+/// readers use (<see cref="PythonReaderSchema"/>). Returns every problem found (empty: valid).
 /// </summary>
 public static class ArtifactVerifier
 {
@@ -36,6 +37,8 @@ public static class ArtifactVerifier
         int? bestEpoch = summaryDoc is null ? null : CheckSummary(summaryDoc.RootElement, lines, last, problems);
         if (summaryDoc is not null) CheckBest(bestEpoch, validated, monitor, problems);
         var best = bestEpoch is int b ? lines.FirstOrDefault(l => l.Epoch == b) : null;
+        if (summaryDoc is not null)
+            PythonReaderChecks.Check(summaryDoc.RootElement, bestEpoch, best?.Validated == true ? best.Values : null, last?.Values, lines.Count, problems);
 
         using (var validation = JsonShape.Parse(folder.ValidationMetricsJson, "metrics/validation_metrics.json", problems))
             if (validation is not null) CheckValidationMetrics(validation.RootElement, last, best, bestEpoch, problems);

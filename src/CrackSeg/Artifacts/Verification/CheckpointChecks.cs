@@ -28,6 +28,7 @@ internal static class CheckpointChecks
             if (File.Exists(folder.BestModel) && File.Exists(folder.CheckpointBestModel) && !CrashRecovery.SameBytes(folder.BestModel, folder.CheckpointBestModel))
                 problems.Add("best_model.pth: differs from checkpoints/best_model.pth");
         }
+        problems.AddRange(CheckpointAliases.Problems(folder));
     }
 
     private static void CheckFile(string path, string name, int epoch, IReadOnlyList<(int Epoch, double? TrainLoss)> lines, List<string> problems)
