@@ -10,6 +10,8 @@ namespace CrackSeg.Training;
 /// must still leave one that `--resume` continues exactly, so at each epoch start this keeps a copy
 /// of that epoch-boundary checkpoint in memory (only when no file covers it) and writes it on interrupt.
 /// The interrupted epoch is then replayed from its start, bit for bit.
+/// The copy lives in host memory (pinned on a GPU, for a fast copy), never on the training device: model and
+/// optimizer state held all epoch on the device would cost about three times the parameter memory.
 /// </summary>
 internal sealed class ResumePoint : IDisposable
 {
@@ -52,7 +54,15 @@ internal sealed class ResumePoint : IDisposable
 
     private Tensor Own(Tensor t)
     {
-        var copy = t.detach().clone().DetachFromDisposeScope();
+        Tensor copy;
+        using (NewDisposeScope())
+        {
+            var source = t.detach();
+            copy = source.device_type == TorchSharp.DeviceType.CPU
+                ? source.clone()
+                : empty_like(source, device: CPU).pin_memory().copy_(source);
+            copy = copy.DetachFromDisposeScope();
+        }
         _owned.Add(copy);
         return copy;
     }
