@@ -17,8 +17,9 @@ internal static class EvaluateCommand
         var tolerance = new Option<int>("--tolerance") { Description = "Pixel tolerance for the tolerant F score", DefaultValueFactory = _ => 2 };
         var overlays = new Option<int>("--overlays") { Description = "Overlays for the K best and K worst images", DefaultValueFactory = _ => 5 };
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda | cuda:N (default: the experiment's training.device)" };
+        var precision = new Option<string?>("--precision") { Description = "fp32 | tf32 | bf16 | fp16 (default: the experiment's training.precision)" };
         var command = new Command("evaluate", "Evaluate a trained experiment on its test (or val) split and write DIR/evaluation/");
-        foreach (var o in new Option[] { experiment, checkpoint, split, data, threshold, tolerance, overlays, device }) command.Options.Add(o);
+        foreach (var o in new Option[] { experiment, checkpoint, split, data, threshold, tolerance, overlays, device, precision }) command.Options.Add(o);
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
             var options = new EvaluationOptions
@@ -31,6 +32,7 @@ internal static class EvaluateCommand
                 TolerancePx = parse.GetValue(tolerance),
                 Overlays = parse.GetValue(overlays),
                 Device = parse.GetValue(device),
+                Precision = parse.GetValue(precision),
             };
             var outcome = new Evaluator(context.Log).Run(options, context.Cancellation);
             var r = outcome.Report;

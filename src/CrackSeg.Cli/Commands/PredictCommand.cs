@@ -18,16 +18,17 @@ internal static class PredictCommand
         var tile = new Option<int>("--tile") { Description = "Tile size (multiple of 32)", DefaultValueFactory = _ => 512 };
         var overlap = new Option<int>("--overlap") { Description = "Tile overlap in pixels (multiple of 32)", DefaultValueFactory = _ => 64 };
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda | cuda:N" };
+        var precision = new Option<string?>("--precision") { Description = "fp32 | tf32 | bf16 | fp16 (default: the run's training.precision)" };
         var command = new Command("predict", "Predict crack masks: <stem>_mask.png, <stem>_prob.png and <stem>_overlay.png per image; bad files are reported and skipped");
-        foreach (var o in new Option[] { experiment, checkpoint, config, input, output, threshold, tile, overlap, device }) command.Options.Add(o);
+        foreach (var o in new Option[] { experiment, checkpoint, config, input, output, threshold, tile, overlap, device, precision }) command.Options.Add(o);
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
             string? dir = parse.GetValue(experiment), ckpt = parse.GetValue(checkpoint), cfg = parse.GetValue(config);
             if (dir is null && (ckpt is null || cfg is null))
                 throw new InputException("predict needs --experiment DIR, or --checkpoint PATH together with --config FILE");
             using var model = dir is not null
-                ? TrainedModel.FromExperiment(dir, ckpt, parse.GetValue(device), context.Log)
-                : TrainedModel.FromCheckpoint(ckpt!, cfg, parse.GetValue(device), context.Log);
+                ? TrainedModel.FromExperiment(dir, ckpt, parse.GetValue(device), context.Log, parse.GetValue(precision))
+                : TrainedModel.FromCheckpoint(ckpt!, cfg, parse.GetValue(device), context.Log, parse.GetValue(precision));
             var options = new PredictOptions
             {
                 Input = parse.GetValue(input)!,

@@ -19,6 +19,8 @@ public sealed record EvaluationOptions
     public int Overlays { get; init; } = 5;
     /// <summary>cpu, cuda, cuda:N or auto; null: training.device of the config.</summary>
     public string? Device { get; init; }
+    /// <summary>fp32, tf32, bf16 or fp16 (inference under autocast); null: training.precision of the config.</summary>
+    public string? Precision { get; init; }
     /// <summary>Images per forward pass; null: training.batch_size of the config.</summary>
     public int? BatchSize { get; init; }
     /// <summary>Output folder; null: DIR/evaluation for the test split, DIR/evaluation_val for val.</summary>

@@ -54,7 +54,7 @@ public sealed class Evaluator
         var (checkpointPath, choice) = TrainedModel.ResolveCheckpoint(folder, options.Checkpoint);
         double threshold = options.Threshold ?? config.Metrics.Threshold;
 
-        using var trained = TrainedModel.Create(config, checkpointPath, choice, options.Device, _log);
+        using var trained = TrainedModel.Create(config, checkpointPath, choice, options.Device, _log, options.Precision);
         using var cache = SampleCache.Build(index, config.Data, _log, splits: [split]);
         var pairs = cache.Index[split];
         if (pairs.Count == 0) throw new InputException($"data: no {split.ToKey()} image of {index.Root} could be decoded");
@@ -103,7 +103,7 @@ public sealed class Evaluator
                 {
                     using var scope = NewDisposeScope();
                     using var _ = batch;
-                    var logits = trained.Model.forward(batch.Images);
+                    var logits = trained.Inference.forward(batch.Images);
                     foreach (var (imageLogits, masks, count) in ContentCrops(batch, logits))
                     {
                         accumulator.Update(imageLogits, masks);
@@ -201,7 +201,7 @@ public sealed class Evaluator
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             using var batch = loader.LoadBatch(0, group.Select(c => c.Index).ToArray());
-            var logits = trained.Model.forward(batch.Images);
+            var logits = trained.Inference.forward(batch.Images);
             var predicted = sigmoid(logits.to(ScalarType.Float32)).nan_to_num(0.0).ge(report.Threshold);
             var images = ImageTensors.Denormalised255(batch.Images);
             for (int j = 0; j < group.Length; j++)

@@ -33,7 +33,7 @@ public sealed class Predictor
         double threshold = options.Threshold ?? _model.Config.Metrics.Threshold;
         if (!(threshold >= 0 && threshold <= 1)) throw new InputException($"--threshold: expected a probability in [0, 1], got {threshold}");
         if (options.TileBatch < 1) throw new InputException($"--tile-batch: expected >= 1, got {options.TileBatch}");
-        var tiler = new TiledInference(_model.Model, options.Tile, options.Overlap, options.TileBatch);
+        var tiler = new TiledInference(_model.Inference, options.Tile, options.Overlap, options.TileBatch);
         var inputs = ListInputs(options.Input);
         Directory.CreateDirectory(options.Output);
         int period = TileGrid.WindowPeriod(_model.Model.Spec);

@@ -1,5 +1,6 @@
 using CrackSeg.Artifacts;
 using CrackSeg.Common;
+using CrackSeg.Common.Precision;
 using CrackSeg.Config;
 using CrackSeg.Models;
 using CrackSeg.Training;
@@ -14,12 +15,14 @@ namespace CrackSeg.Evaluation;
 /// </summary>
 public sealed class TrainedModel : IDisposable
 {
-    private TrainedModel(CrackSegConfig config, SwinV2CnnAsppUNet model, Device device, CheckpointInfo checkpoint)
+    private TrainedModel(CrackSegConfig config, SwinV2CnnAsppUNet model, Device device, CheckpointInfo checkpoint, PrecisionMode precision)
     {
         Config = config;
         Model = model;
         Device = device;
         Checkpoint = checkpoint;
+        Precision = precision;
+        Inference = new AutocastInference(model, precision, device);
     }
 
     /// <summary>The config the model was built from (the experiment's config.yaml, or the one given).</summary>
@@ -27,6 +30,10 @@ public sealed class TrainedModel : IDisposable
     public SwinV2CnnAsppUNet Model { get; }
     public Device Device { get; }
     public CheckpointInfo Checkpoint { get; }
+    /// <summary>The precision inference runs in: <c>--precision</c>, else the run's <c>training.precision</c>, so evaluate reproduces validation.</summary>
+    public PrecisionMode Precision { get; }
+    /// <summary>The model as evaluate and predict call it: forward under <see cref="Precision"/>'s autocast, float32 logits out.</summary>
+    public nn.Module<Tensor, Tensor> Inference { get; }
 
     /// <summary>
     /// The model of an experiment folder: DIR/config.yaml, and the checkpoint <paramref name="checkpoint"/> =
@@ -34,12 +41,13 @@ public sealed class TrainedModel : IDisposable
     /// </summary>
     /// <param name="device">cpu, cuda, cuda:N or auto; null: the config's training.device.</param>
     /// <exception cref="InputException">Missing folder, config or checkpoint; a checkpoint that does not fit the config.</exception>
-    public static TrainedModel FromExperiment(string experimentDir, string? checkpoint, string? device, RunLog log)
+    /// <param name="precision">fp32 | tf32 | bf16 | fp16; null: the config's training.precision.</param>
+    public static TrainedModel FromExperiment(string experimentDir, string? checkpoint, string? device, RunLog log, string? precision = null)
     {
         var folder = ExperimentFolder.Open(experimentDir);
         var config = ReadExperimentConfig(folder);
         var (path, choice) = ResolveCheckpoint(folder, checkpoint);
-        return Create(config, path, choice, device, log);
+        return Create(config, path, choice, device, log, precision);
     }
 
     /// <summary>
@@ -47,7 +55,7 @@ public sealed class TrainedModel : IDisposable
     /// the YAML a CrackSeg checkpoint embeds is used; Python checkpoints need <paramref name="configPath"/>.
     /// </summary>
     /// <exception cref="InputException">Missing files, no config available, or a checkpoint that does not fit the config.</exception>
-    public static TrainedModel FromCheckpoint(string checkpointPath, string? configPath, string? device, RunLog log)
+    public static TrainedModel FromCheckpoint(string checkpointPath, string? configPath, string? device, RunLog log, string? precision = null)
     {
         if (!File.Exists(checkpointPath)) throw new InputException($"checkpoint '{checkpointPath}' does not exist");
         CrackSegConfig config;
@@ -62,13 +70,18 @@ public sealed class TrainedModel : IDisposable
                 ?? throw new InputException($"checkpoint '{checkpointPath}' carries no config (a Python or bare state_dict checkpoint): pass --config FILE with the model's config");
             config = LoadYaml(yaml, checkpointPath);
         }
-        return Create(config, checkpointPath, "path", device, log);
+        return Create(config, checkpointPath, "path", device, log, precision);
     }
 
     /// <summary>Builds the model of <paramref name="config"/> and restores <paramref name="checkpointPath"/> into it.</summary>
-    public static TrainedModel Create(CrackSegConfig config, string checkpointPath, string choice, string? device, RunLog log)
+    public static TrainedModel Create(CrackSegConfig config, string checkpointPath, string choice, string? device, RunLog log, string? precision = null)
     {
         var resolvedDevice = DeviceSelector.Resolve(device ?? config.Training.Device);
+        var mode = precision is null
+            ? PrecisionMode.Parse(config.Training.Precision, "training.precision")
+            : PrecisionMode.Parse(precision, "--precision");
+        mode.EnsureAvailable(resolvedDevice, precision is null ? "training.precision" : "--precision");
+        mode.ApplyBackendFlags(resolvedDevice);
         if (config.Training.Threads > 0) set_num_threads(config.Training.Threads);
         // Every weight comes from the checkpoint: no pretrained encoder file is needed (nor read) here.
         var spec = ModelSpec.Resolve(config.Model, config.Data.ImageSize) with { PretrainedEncoder = null };
@@ -78,8 +91,8 @@ public sealed class TrainedModel : IDisposable
             model.to(resolvedDevice);
             var info = ModelCheckpoint.Restore(model, checkpointPath, choice, log);
             model.eval();
-            log.Info($"model {spec.Preset} restored from {info.Path} ({info.KindName}{(info.Epoch is int e ? $", epoch {e}" : "")}) on {DeviceSelector.Describe(resolvedDevice)}");
-            return new TrainedModel(config, model, resolvedDevice, info);
+            log.Info($"model {spec.Preset} restored from {info.Path} ({info.KindName}{(info.Epoch is int e ? $", epoch {e}" : "")}) on {DeviceSelector.Describe(resolvedDevice)}, {mode.Name}");
+            return new TrainedModel(config, model, resolvedDevice, info, mode);
         }
         catch
         {
