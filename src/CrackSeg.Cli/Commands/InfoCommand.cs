@@ -1,3 +1,4 @@
+using CrackSeg.Common.Precision;
 using System.CommandLine;
 using CrackSeg.Artifacts;
 using TorchSharp;
@@ -42,6 +43,10 @@ internal static class InfoCommand
                 o.WriteLine($"cuda_available: {(cuda ? "true" : "false")}");
                 o.WriteLine($"cuda_device_count: {count}");
                 o.WriteLine($"cudnn_available: {(cuda && torch.cuda.is_cudnn_available() ? "true" : "false")}");
+                // Autocast (training.precision bf16/fp16) per device: LibTorch's exports, and whether the hardware runs it natively.
+                string? problem = PrecisionMode.AutocastUnavailableReason;
+                o.WriteLine($"autocast_cpu: {(problem is null ? $"bf16, fp16 (bf16 native: {CpuBf16.NativeFlag ?? "no, emulated and slow"})" : $"unavailable ({problem})")}");
+                o.WriteLine($"autocast_cuda: {(problem is not null ? $"unavailable ({problem})" : cuda ? "bf16 (Ampere and later), fp16" : "unavailable (no CUDA device)")}");
             }
             var hw = HardwareInfo.Detect(cuda ? "cuda" : "cpu", cuda, count, threads);
             o.WriteLine($"nvidia_driver: {hw.DriverVersion ?? "none (NVML not found)"}");

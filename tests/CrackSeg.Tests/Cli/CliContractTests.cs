@@ -13,6 +13,9 @@ public class CliContractTests
         Assert.Contains("libtorch: 2.10.0", r.Output);
         Assert.Matches(@"cuda_available: (true|false)", r.Output);
         Assert.Contains("cpu_cores:", r.Output);
+        // This LibTorch exports autocast, so the CPU line names the modes and whether bf16 is native.
+        Assert.Matches(@"autocast_cpu: bf16, fp16 \(bf16 native: [^)]+\)", r.Output);
+        Assert.Matches(@"autocast_cuda: ", r.Output);
     }
 
     [Theory]

@@ -27,6 +27,9 @@ public sealed record PrecisionMode(string Name, ScalarType? AutocastDtype, bool 
 
     public bool UsesAutocast => AutocastDtype is not null;
 
+    /// <summary>Why LibTorch's autocast cannot be used here (a missing export), or null when bf16/fp16 are available.</summary>
+    public static string? AutocastUnavailableReason => LibTorchAutocast.Problem;
+
     /// <exception cref="InputException">Unknown name; the message names <paramref name="key"/>.</exception>
     public static PrecisionMode Parse(string name, string key) =>
         All.FirstOrDefault(m => m.Name == name)
