@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CrackSeg.Common;
+using CrackSeg.Common.Precision;
 using CrackSeg.Config;
 using CrackSeg.Data;
 using static TorchSharp.torch;
@@ -41,14 +42,20 @@ public sealed record TrainingBenchmarkResult(
 /// </summary>
 public static class TrainingBenchmark
 {
-    public static TrainingBenchmarkResult Run(CrackSegConfig config, int epochs, RunLog log, CancellationToken cancellation = default)
+    /// <param name="lossHook">Tests: runs on each batch's loss inside the loop (e.g. a deliberate host read, which must show in the counts).</param>
+    public static TrainingBenchmarkResult Run(CrackSegConfig config, int epochs, RunLog log, CancellationToken cancellation = default, Func<Tensor, Tensor>? lossHook = null)
     {
         var device = DeviceSelector.Resolve(config.Training.Device);
         if (config.Training.Threads > 0) set_num_threads(config.Training.Threads);
         SyntheticData.EnsureExists(config.Data, log);
         var index = DatasetIndex.Build(config.Data, config.Experiment.Seed, log);
         using var parts = TrainingComponents.Build(config, index, device, log);
-        using var runner = new TrainEpoch(parts.Model, parts.Optimizer, parts.Loss, parts.Parameters, parts.Schedule, config, new SilentProgress(), log);
+        var precision = PrecisionMode.Parse(config.Training.Precision, "training.precision");
+        precision.EnsureAvailable(device, "training.precision");
+        precision.ApplyBackendFlags(device);
+        using var scaler = precision.LossScaling ? new LossScaler(device) : null;
+        using var runner = new TrainEpoch(parts.Model, parts.Optimizer, parts.Loss, parts.Parameters, parts.Schedule, config, new SilentProgress(), log, scaler);
+        runner.LossHook = lossHook;
 
         // The pure rate is timed on batches loaded once, interleaved with the real epochs (one pure pass
         // after each), so machine-speed drift hits both sides of the ratio alike.

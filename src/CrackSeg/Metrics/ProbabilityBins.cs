@@ -27,9 +27,15 @@ public static class ProbabilityBins
         return t;
     }
 
-    /// <summary>The boundaries t_1..t_B as a float32 tensor on <paramref name="device"/>.</summary>
-    public static Tensor Boundaries(int bins, Device device) =>
-        tensor(Thresholds(bins)[1..], dtype: ScalarType.Float32, device: device);
+    /// <summary>
+    /// The boundaries t_1..t_B as a float32 tensor on <paramref name="device"/>, made there (no upload): k / B in
+    /// float64 is correctly rounded on every device and then rounded to float32, exactly as <see cref="Thresholds"/>.
+    /// </summary>
+    public static Tensor Boundaries(int bins, Device device)
+    {
+        using var scope = NewDisposeScope();
+        return arange(1, bins + 1, ScalarType.Float64, device).div_(bins).to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
 
     /// <summary>Cell index c(p) ∈ [0, B] (int64) of each float32 probability in [0, 1], against <see cref="Boundaries"/>.</summary>
     /// <remarks>

@@ -120,7 +120,7 @@ public class ModelSpeedBenchmarkTests(ITestOutputHelper output)
             using var model = ModelFactory.Create(c.Model, ModelSpeedBenchmark.ImageSize);
             return $"{c.Name}={model.parameters().Sum(t => t.numel())}";
         }).ToList();
-        string script = Path.Combine(RepositoryRoot(), "scripts", "pytorch_reference", "check_parity.py");
+        string script = Path.Combine(RepositoryRoot.Path, "scripts", "pytorch_reference", "check_parity.py");
 
         var (code, stdout) = Run(python, [script, "--golden", golden, .. counts]);
         output.WriteLine(stdout);
@@ -159,7 +159,7 @@ public class ModelSpeedBenchmarkTests(ITestOutputHelper output)
             "1\tours\tbf16\tsmall\tok\t90\t30\t1\t2\t3\t4\t",
         ];
         File.WriteAllLines(tsv, rows);
-        string script = Path.Combine(RepositoryRoot(), "scripts", "pytorch_reference", "summarise.py");
+        string script = Path.Combine(RepositoryRoot.Path, "scripts", "pytorch_reference", "summarise.py");
         string python = Environment.GetEnvironmentVariable("CRACKSEG_PYTHON") ?? "/usr/bin/python3";
         if (!CanRun(python))
         {
@@ -201,12 +201,5 @@ public class ModelSpeedBenchmarkTests(ITestOutputHelper output)
         string stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         return (p.ExitCode, stdout + stderr.Result);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "CrackSeg.sln"))) return dir.FullName;
-        throw new InvalidOperationException("CrackSeg.sln not found above the test assembly");
     }
 }
