@@ -17,7 +17,12 @@
 #    1, leave the previous checkpoint byte-identical and resumable; the resumed run must still end
 #    identical to the reference.
 #
-# Environment: CRASH_SEED (kill timing; printed), CRASH_KILLS (5), PYTHON (/usr/bin/python3 with
+# Bit-for-bit equality is a CPU guarantee (in every precision mode: fp32, bf16, fp16 with its loss scaler).
+# On CUDA a resumed run continues correctly (same epoch, step, LR, optimizer and scaler state) but not bit for
+# bit: atomic-add backward kernels (bilinear upsampling, index_select) and cuDNN's algorithm choice are not
+# deterministic, and TorchSharp 0.107 cannot switch LibTorch to deterministic algorithms.
+#
+# Environment: CRASH_PRECISION (training.precision: fp32 (default), bf16 or fp16), CRASH_SEED (kill timing; printed), CRASH_KILLS (5), PYTHON (/usr/bin/python3 with
 # torch), CRASH_REBUILD=1 to rebuild the CLI, CRASH_KEEP=1 to keep the temp work dir of a passing run
 # (a WORKDIR argument is always kept). Needs root for the write-failure cases (chattr, mount);
 # they are skipped with a note otherwise. Exit 0 when every check passed.
@@ -46,7 +51,7 @@ KILLS=${CRASH_KILLS:-5}
 EPOCHS=4
 CONFIG=configs/quickstart.yaml
 ARGS=(--config "$CONFIG" training.epochs=$EPOCHS data.synthetic.count=48 data.image_size=64 logging.log_every=1
-      "data.root=$WORK/data")
+      "data.root=$WORK/data" "training.precision=${CRASH_PRECISION:-fp32}")
 FAILED=0
 fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
 

@@ -33,6 +33,6 @@ $cli artifacts verify "$work"/exp/*
 
 echo "== step time, GPU vs CPU (quickstart config, 3 epochs each)"
 for device in cuda cpu; do
-  $cli bench train --config configs/quickstart.yaml --epochs 3 "training.device=$device" | sed "s/^/$device: /" | grep -E 'samples_per_s|overhead'
+  $cli bench train --config configs/quickstart.yaml --epochs 3 "training.device=$device" | sed "s/^/$device: /" | grep -E 'samples_per_s|overhead|syncs_per|uploads_per'
 done
 echo "gpu-check: OK ($gpu)"
