@@ -34,6 +34,19 @@ public sealed record TrainingConfig
     public EarlyStoppingConfig EarlyStopping { get; init; } = new();
     [Range(1, 100000)] public int MaxBadSteps { get; init; } = 10;
     public CheckpointConfig Checkpoint { get; init; } = new();
+    /// <summary>Exponential moving average of the weights (timm's ModelEmaV3), used for validation and best_model.pth.</summary>
+    public EmaConfig Ema { get; init; } = new();
+}
+
+/// <summary>The `training.ema` section: decay after warm-up as timm's ModelEmaV3.</summary>
+public sealed record EmaConfig
+{
+    public bool Enabled { get; init; } = false;
+    /// <summary>The decay once warmed up (timm's default 0.9998 for ModelEmaV3 recipes).</summary>
+    [Range(0.0, 1.0)] public double Decay { get; init; } = 0.9998;
+    /// <summary>Warm-up: decay_t = min(decay, 1 − (1 + t)^(−warmup_power)) for optimizer step t, so early averages follow the weights.</summary>
+    public bool Warmup { get; init; } = true;
+    [Range(0.01, 10.0)] public double WarmupPower { get; init; } = 2.0 / 3.0;
 }
 
 public sealed record LossConfig

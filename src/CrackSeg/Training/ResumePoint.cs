@@ -37,6 +37,7 @@ internal sealed class ResumePoint : IDisposable
             EarlyStopping = live.EarlyStopping,
             Plateau = live.Plateau,
             Scaler = live.Scaler,
+            EmaState = live.EmaState?.ToDictionary(kv => kv.Key, kv => Own(kv.Value)),
             History = live.History,
             Seed = live.Seed,
             TotalTrainingTimeS = live.TotalTrainingTimeS,

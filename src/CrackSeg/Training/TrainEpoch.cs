@@ -30,6 +30,7 @@ public sealed class TrainEpoch : IDisposable
     private readonly LoggingConfig _logging;
     private readonly PrecisionMode _precision;
     private readonly LossScaler? _scaler;
+    private readonly ModelEma? _ema;
     private readonly ITrainingProgress _progress;
     private readonly RunLog _log;
     private readonly Device _device;
@@ -41,7 +42,7 @@ public sealed class TrainEpoch : IDisposable
     /// <param name="scaler">fp16's loss scaler (owned by the caller, which checkpoints it); null in other modes.</param>
     public TrainEpoch(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, nn.Module<Tensor, Tensor, Tensor> loss,
         IReadOnlyList<Parameter> parameters, LearningRateSchedule schedule, CrackSegConfig config,
-        ITrainingProgress progress, RunLog log, LossScaler? scaler = null)
+        ITrainingProgress progress, RunLog log, LossScaler? scaler = null, ModelEma? ema = null)
     {
         _model = model;
         _optimizer = optimizer;
@@ -53,6 +54,7 @@ public sealed class TrainEpoch : IDisposable
         _precision = PrecisionMode.Parse(config.Training.Precision, "training.precision");
         if (_precision.LossScaling && scaler is null) throw new ArgumentException($"{_precision.Name} needs a loss scaler", nameof(scaler));
         _scaler = scaler;
+        _ema = ema;
         _progress = progress;
         _log = log;
         _device = parameters[0].device;
@@ -100,6 +102,7 @@ public sealed class TrainEpoch : IDisposable
                 lr = _schedule.LearningRateAt(globalStep);
                 OptimizerStep(loss, lr, sums);
                 globalStep++;
+                _ema?.Update(globalStep);
             }
 
             float? running = null;

@@ -16,8 +16,9 @@ namespace CrackSeg.Training;
 public sealed class TrainingComponents : IDisposable
 {
     private TrainingComponents(DatasetIndex index, SampleCache cache, BatchLoader train, BatchLoader val, SwinV2CnnAsppUNet model,
-        OptimizerHelper optimizer, SegmentationLoss loss, LearningRateSchedule schedule, IReadOnlyList<Parameter> parameters)
+        OptimizerHelper optimizer, SegmentationLoss loss, LearningRateSchedule schedule, IReadOnlyList<Parameter> parameters, ModelEma? ema)
     {
+        Ema = ema;
         Index = index;
         Cache = cache;
         TrainLoader = train;
@@ -38,6 +39,10 @@ public sealed class TrainingComponents : IDisposable
     public SegmentationLoss Loss { get; }
     public LearningRateSchedule Schedule { get; }
     public IReadOnlyList<Parameter> Parameters { get; }
+    /// <summary>The weight average when training.ema.enabled; validation and best_model.pth use it.</summary>
+    public ModelEma? Ema { get; }
+    /// <summary>The model validation scores: the EMA's when enabled, else the trained one.</summary>
+    public nn.Module<Tensor, Tensor> ValidatedModel => Ema?.Model ?? Model;
     public long ParameterCount => Parameters.Sum(p => p.numel());
 
     /// <summary>Builds everything; <paramref name="index"/> is the split (fresh, or replayed from splits.json).</summary>
@@ -64,7 +69,8 @@ public sealed class TrainingComponents : IDisposable
             var loss = LossFactory.Create(config.Training.Loss);
             int stepsPerEpoch = (train.BatchesPerEpoch + config.Training.GradAccumSteps - 1) / config.Training.GradAccumSteps;
             var schedule = new LearningRateSchedule(config.Training, stepsPerEpoch);
-            return new TrainingComponents(index, cache, train, val, model, optimizer, loss, schedule, model.parameters().ToList());
+            var ema = config.Training.Ema.Enabled ? CreateEma(config, model, device) : null;
+            return new TrainingComponents(index, cache, train, val, model, optimizer, loss, schedule, model.parameters().ToList(), ema);
         }
         catch
         {
@@ -73,8 +79,16 @@ public sealed class TrainingComponents : IDisposable
         }
     }
 
+    private static ModelEma CreateEma(CrackSegConfig config, SwinV2CnnAsppUNet model, Device device)
+    {
+        var average = ModelFactory.Create(config.Model, config.Data.ImageSize);
+        average.to(device);
+        return new ModelEma(model, average, config.Training.Ema);
+    }
+
     public void Dispose()
     {
+        Ema?.Dispose();
         Model.Dispose();
         Loss.Dispose();
         Cache.Dispose();

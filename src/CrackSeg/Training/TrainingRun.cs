@@ -85,6 +85,7 @@ public sealed class TrainingRun
             if (restored.EarlyStopping is not null) early.Restore(restored.EarlyStopping);
             if (restored.Plateau is not null) schedule.Plateau?.Restore(restored.Plateau);
             if (scaler is not null && restored.Scaler is not null) scaler.Restore(restored.Scaler);
+            if (parts.Ema is not null) RestoreEma(parts.Ema, restored);
             if (early.ShouldStop) StopEarly(state, early, config); // killed after the final checkpoint of an early stop
             _log.Info($"resumed from {plan.Checkpoint}: epoch {state.Epoch}, step {state.GlobalStep}");
             CrashRecovery.RestoreBestModel(folder, restored, _log);
@@ -105,12 +106,12 @@ public sealed class TrainingRun
             saved = saver.Save(folder, snapshots.Create(state, early, Status(state, finished: state.Epoch >= config.Training.Epochs || state.EarlyStopped)));
 
         using var resumePoint = new ResumePoint();
-        using var epochRunner = new TrainEpoch(model, optimizer, loss, parameters, schedule, config, _progress, _log, scaler) { LossHook = LossHook };
+        using var epochRunner = new TrainEpoch(model, optimizer, loss, parameters, schedule, config, _progress, _log, scaler, parts.Ema) { LossHook = LossHook };
         for (int epoch = state.Epoch + 1; epoch <= config.Training.Epochs && !state.EarlyStopped; epoch++)
         {
             if (StopAfterEpoch is int stop && state.Epoch >= stop) { interrupted = true; break; }
             if (state.Epoch > 0 && !File.Exists(folder.EpochCheckpoint(state.Epoch)))
-                resumePoint.Hold(state.ToCheckpoint(model, optimizer, early, schedule.Plateau, scaler, configYaml, config.Experiment.Seed, state.History[^1]));
+                resumePoint.Hold(state.ToCheckpoint(model, optimizer, early, schedule.Plateau, scaler, parts.Ema, configYaml, config.Experiment.Seed, state.History[^1]));
             EpochSeed.Apply(config.Experiment.Seed, epoch);
             var epochClock = Stopwatch.StartNew();
             var train = epochRunner.Run(parts.TrainLoader, epoch, state.GlobalStep, cancellation);
@@ -119,7 +120,7 @@ public sealed class TrainingRun
 
             MetricResult? val = null;
             if (epoch % config.Training.ValEvery == 0 || epoch == config.Training.Epochs)
-                val = Validation.Run(model, parts.ValLoader, loss, config.Metrics, device, precision, epoch, _progress);
+                val = Validation.Run(parts.ValidatedModel, parts.ValLoader, loss, config.Metrics, device, precision, epoch, _progress);
             var record = EpochRecords.Create(epoch, train, val, epochClock.Elapsed.TotalSeconds);
             state.History.Add(record);
             state.Epoch = epoch;
@@ -133,13 +134,13 @@ public sealed class TrainingRun
                 schedule.Plateau?.Step(monitored);
                 if (early.ShouldStop) StopEarly(state, early, config);
             }
-            if (improved && !WeightsAreFinite(parameters))
+            if (improved && !WeightsAreFinite(parts.ValidatedModel.parameters().ToList()))
             {
                 improved = false;
                 _log.Warning($"epoch {epoch}: weights are not finite; they are not saved as best");
             }
 
-            var checkpoint = state.ToCheckpoint(model, optimizer, early, schedule.Plateau, scaler, configYaml, config.Experiment.Seed, record);
+            var checkpoint = state.ToCheckpoint(model, optimizer, early, schedule.Plateau, scaler, parts.Ema, configYaml, config.Experiment.Seed, record);
             bool lastEpoch = epoch == config.Training.Epochs || state.EarlyStopped;
             try
             {
@@ -166,6 +167,17 @@ public sealed class TrainingRun
             _log.Warning($"interrupted: the folder is complete up to epoch {state.Epoch}; continue with: crackseg train --resume {folder.Root}");
         }
         return new TrainingOutcome(folder.Root, state.Epoch, early.BestEpoch, state.EarlyStopped, interrupted, saved);
+    }
+
+    /// <summary>The checkpoint's average; one written without it (EMA switched on later) starts from the restored weights.</summary>
+    private void RestoreEma(ModelEma ema, Checkpoint restored)
+    {
+        if (restored.EmaState is not null) ema.Restore(restored.EmaState, restored.SourcePath ?? "checkpoint");
+        else
+        {
+            ema.Reset();
+            _log.Warning("the checkpoint has no ema_state_dict: the weight average starts from the restored weights");
+        }
     }
 
     private static RunStatus Status(TrainingState state, bool finished) =>

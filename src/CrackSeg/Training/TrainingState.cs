@@ -31,7 +31,7 @@ public sealed class TrainingState
 
     /// <summary>A checkpoint that borrows the live model and optimizer tensors: save it before the next step.</summary>
     public Checkpoint ToCheckpoint(nn.Module model, OptimizerHelper optimizer, EarlyStopping early, LearningRatePlateau? plateau,
-        LossScaler? scaler, string configYaml, long seed, EpochRecord last) => new()
+        LossScaler? scaler, ModelEma? ema, string configYaml, long seed, EpochRecord last) => new()
     {
         Epoch = Epoch,
         GlobalStep = GlobalStep,
@@ -45,6 +45,7 @@ public sealed class TrainingState
         EarlyStopping = early.ToState(),
         Plateau = plateau?.ToState(),
         Scaler = scaler?.Capture(),
+        EmaState = ema is null ? null : Models.StateDictKeys.Entries(ema.Model).ToDictionary(e => e.Key, e => e.Value),
         History = History.ToList(),
         Seed = seed,
         TotalTrainingTimeS = TrainingSeconds,

@@ -14,19 +14,20 @@ public class ExactResumeTests
     private static readonly string[] TimingKeys = ["timestamp", "epoch_time_s", "samples_per_s"];
 
     [Theory]
-    [InlineData("fp32")]
-    [InlineData("bf16")]
-    [InlineData("fp16")]   // also restores the loss scaler's state
-    public void ResumingInANewProcessReproducesTheUninterruptedRun(string precision)
+    [InlineData("fp32", false)]
+    [InlineData("bf16", false)]
+    [InlineData("fp16", false)]   // also restores the loss scaler's state
+    [InlineData("fp32", true)]    // and the weight average
+    public void ResumingInANewProcessReproducesTheUninterruptedRun(string precision, bool ema)
     {
         using var dir = new TempDir();
         string straightRoot = Path.Combine(dir.Path, "straight"), resumedRoot = Path.Combine(dir.Path, "resumed");
         // Both runs read the same generated data so only the interruption differs.
-        string data = $"data.root={Path.Combine(dir.Path, "data")}", mode = $"training.precision={precision}";
+        string data = $"data.root={Path.Combine(dir.Path, "data")}", mode = $"training.precision={precision}", average = $"training.ema.enabled={(ema ? "true" : "false")}";
 
-        var straight = CliProcess.Run(dir.Path, ["train", .. TinyRun.Overrides(straightRoot, epochs: 3), data, mode]);
+        var straight = CliProcess.Run(dir.Path, ["train", .. TinyRun.Overrides(straightRoot, epochs: 3), data, mode, average]);
         Assert.True(straight.ExitCode == 0, straight.Error);
-        var first = CliProcess.Run(dir.Path, ["train", "--stop-after-epoch", "2", .. TinyRun.Overrides(resumedRoot, epochs: 3), data, mode]);
+        var first = CliProcess.Run(dir.Path, ["train", "--stop-after-epoch", "2", .. TinyRun.Overrides(resumedRoot, epochs: 3), data, mode, average]);
         Assert.True(first.ExitCode == 130, first.Error); // stopped early on request: resumable, like Ctrl+C
         string resumedFolder = Directory.GetDirectories(Path.Combine(resumedRoot, "experiments")).Single();
         var second = CliProcess.Run(dir.Path, "train", "--resume", resumedFolder);
@@ -40,6 +41,7 @@ public class ExactResumeTests
         Assert.Empty(ArtifactVerifier.Verify(resumedFolder));
         using var last = CheckpointStore.Load(Path.Combine(resumedFolder, "checkpoints", "epoch_3.pth"));
         Assert.Equal(precision == "fp16", last.Scaler is not null);   // scaler_state_dict only where a scaler runs
+        Assert.Equal(ema, last.EmaState is not null);
     }
 
     private static List<string> EpochLines(string folder) =>
@@ -59,5 +61,8 @@ public class ExactResumeTests
         Assert.Equal(left.ModelState.Keys.ToList(), right.ModelState.Keys.ToList());
         foreach (var (key, tensor) in left.ModelState)
             Assert.True(tensor.Equals(right.ModelState[key]), $"{key} differs between {a} and {b}");
+        Assert.Equal(left.EmaState is null, right.EmaState is null);
+        foreach (var (key, tensor) in left.EmaState ?? new Dictionary<string, Tensor>())
+            Assert.True(tensor.Equals(right.EmaState![key]), $"ema {key} differs between {a} and {b}");
     }
 }

@@ -43,6 +43,9 @@ public sealed class Checkpoint : IDisposable
     /// <summary>fp16 loss scaling's state (<c>scaler_state_dict</c>, PyTorch GradScaler's keys); null in other precisions.</summary>
     public ScalerState? Scaler { get; init; }
 
+    /// <summary>The EMA of the weights (<c>ema_state_dict</c>, keys as <see cref="ModelState"/>) when training.ema is enabled; else null.</summary>
+    public IReadOnlyDictionary<string, Tensor>? EmaState { get; init; }
+
     /// <summary>The file this checkpoint was loaded from (null for one built in memory).</summary>
     public string? SourcePath { get; init; }
 
@@ -57,11 +60,25 @@ public sealed class Checkpoint : IDisposable
         return metrics;
     }
 
+    /// <summary>
+    /// The checkpoint written as best_model.pth: with an EMA, its <c>model_state_dict</c> is the averaged weights
+    /// (the ones validation scored), so evaluate and the Python loaders use them; otherwise this checkpoint.
+    /// Borrows the tensors of this one.
+    /// </summary>
+    public Checkpoint WithBestWeights() => EmaState is null ? this : new Checkpoint
+    {
+        Epoch = Epoch, GlobalStep = GlobalStep, ModelState = EmaState, OptimizerState = OptimizerState, Metrics = Metrics,
+        BestMetric = BestMetric, BestEpoch = BestEpoch, ConfigYaml = ConfigYaml, EarlyStopping = EarlyStopping,
+        Plateau = Plateau, History = History, Seed = Seed, TotalTrainingTimeS = TotalTrainingTimeS, Scaler = Scaler,
+        EmaState = EmaState, SourcePath = SourcePath,
+    };
+
     /// <summary>Frees the tensors of a loaded checkpoint; a no-op for one that borrows live tensors.</summary>
     public void Dispose()
     {
         if (!OwnsTensors) return;
         foreach (var t in ModelState.Values) t.Dispose();
+        foreach (var t in EmaState?.Values ?? []) t.Dispose();
         foreach (var t in PickleValues.Tensors(OptimizerState)) t.Dispose();
     }
 }

@@ -15,7 +15,7 @@ internal static class CheckpointCodec
     ];
 
     /// <summary>Keys written since a later version; files written before them still load (the value is then null).</summary>
-    public static readonly IReadOnlyList<string> OptionalKeys = ["scaler_state_dict"];
+    public static readonly IReadOnlyList<string> OptionalKeys = ["scaler_state_dict", "ema_state_dict"];
 
     public const int FormatVersion = 1;
 
@@ -23,8 +23,7 @@ internal static class CheckpointCodec
     public static OrderedDictionary Encode(Checkpoint c)
     {
         if (c.Epoch < 1) throw new ArgumentOutOfRangeException(nameof(c), c.Epoch, "checkpoint epochs are 1-based");
-        var model = new OrderedDictionary();
-        foreach (var (name, tensor) in c.ModelState) model.Add(name, PickleValues.ForPickle(tensor));
+        var model = StateDict(c.ModelState);
         var metrics = new OrderedDictionary();
         foreach (var (name, value) in c.Metrics) metrics.Add(name, PickleValues.Float(value, $"metrics.{name}"));
 
@@ -61,7 +60,15 @@ internal static class CheckpointCodec
                 ["growth_interval"] = sc.GrowthInterval,
                 ["_growth_tracker"] = PickleValues.Int(sc.GrowthTracker, "scaler_state_dict._growth_tracker"),
             } : null,
+            ["ema_state_dict"] = c.EmaState is { } ema ? StateDict(ema) : null,
         };
+    }
+
+    private static OrderedDictionary StateDict(IReadOnlyDictionary<string, Tensor> state)
+    {
+        var dict = new OrderedDictionary();
+        foreach (var (name, tensor) in state) dict.Add(name, PickleValues.ForPickle(tensor));
+        return dict;
     }
 
     /// <summary>A deep copy of the optimizer dict with pickle-ready tensors and PyTorch's float32 `step` tensors.</summary>
@@ -108,15 +115,21 @@ internal static class CheckpointCodec
         return d;
     }
 
+    private static Dictionary<string, Tensor> TensorDict(IDictionary raw, string key)
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (DictionaryEntry e in raw)
+            tensors[(string)e.Key] = e.Value as Tensor ?? throw new InvalidDataException($"{key}['{e.Key}'] is not a tensor");
+        return tensors;
+    }
+
     /// <summary>Reads a loaded dict; throws <see cref="InvalidDataException"/> naming the first key that is wrong.</summary>
     public static Checkpoint Decode(Hashtable raw, string path)
     {
         var missing = Keys.Where(k => !raw.ContainsKey(k)).ToList();
         if (missing.Count > 0) throw new InvalidDataException($"missing keys: {string.Join(", ", missing)}");
 
-        var model = new Dictionary<string, Tensor>();
-        foreach (DictionaryEntry e in Dict(raw, "model_state_dict"))
-            model[(string)e.Key] = e.Value as Tensor ?? throw new InvalidDataException($"model_state_dict['{e.Key}'] is not a tensor");
+        var model = TensorDict(Dict(raw, "model_state_dict"), "model_state_dict");
         var metrics = new Dictionary<string, double>();
         foreach (DictionaryEntry e in Dict(raw, "metrics")) metrics[(string)e.Key] = Double(e.Value, $"metrics.{e.Key}");
 
@@ -144,6 +157,7 @@ internal static class CheckpointCodec
                 Double(sc["scale"], "scaler_state_dict.scale"), Double(sc["growth_factor"], "scaler_state_dict.growth_factor"),
                 Double(sc["backoff_factor"], "scaler_state_dict.backoff_factor"), Int(sc["growth_interval"], "scaler_state_dict.growth_interval"),
                 Long(sc["_growth_tracker"], "scaler_state_dict._growth_tracker")) : null,
+            EmaState = raw.ContainsKey("ema_state_dict") && raw["ema_state_dict"] is IDictionary ema ? TensorDict(ema, "ema_state_dict") : null,
             SourcePath = path,
             OwnsTensors = true,
         };

@@ -35,7 +35,8 @@ public sealed class CheckpointStore(ExperimentFolder folder, CheckpointConfig co
         }
         if (isBest)
         {
-            if (epochFile is null) Save(folder.CheckpointBestModel, checkpoint);
+            // With an EMA the best file holds the averaged weights, so it is not a copy of the epoch file.
+            if (epochFile is null || checkpoint.EmaState is not null) Save(folder.CheckpointBestModel, checkpoint.WithBestWeights());
             else CopyAtomically(epochFile, folder.CheckpointBestModel);
             CopyAtomically(folder.CheckpointBestModel, folder.BestModel);
             written.Add(folder.CheckpointBestModel);
