@@ -1,3 +1,4 @@
+using System.Globalization;
 using CrackSeg.Common;
 using CrackSeg.Export;
 using Microsoft.ML.OnnxRuntime;
@@ -18,12 +19,21 @@ public sealed class OnnxRuntimeModel : IDisposable
         _session = session;
         Path = path;
         Size = size;
+        var metadata = session.ModelMetadata.CustomMetadataMap;
+        if (metadata.TryGetValue(ExportManifest.MetadataThreshold, out var t) && double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var threshold))
+            Threshold = threshold;
+        if (metadata.TryGetValue(ExportManifest.MetadataWindowPeriod, out var p) && int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var period))
+            WindowPeriod = period;
     }
 
     /// <summary>The model file.</summary>
     public string Path { get; }
     /// <summary>The fixed input side S in pixels.</summary>
     public int Size { get; }
+    /// <summary>metrics.threshold of the exported experiment (the file's metadata), when recorded.</summary>
+    public double? Threshold { get; }
+    /// <summary>The encoder's window period in pixels (the file's metadata), when recorded.</summary>
+    public int? WindowPeriod { get; }
 
     /// <summary>Opens <paramref name="path"/>; <paramref name="threads"/> &gt; 0 sets ONNX Runtime's intra-op threads.</summary>
     /// <exception cref="InputException">Missing or unreadable file, or not a CrackSeg export (input/output names and shapes).</exception>

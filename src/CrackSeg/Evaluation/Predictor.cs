@@ -18,10 +18,14 @@ namespace CrackSeg.Evaluation;
 /// </summary>
 public sealed class Predictor
 {
-    private readonly TrainedModel _model;
+    private readonly PredictionModel _model;
     private readonly RunLog _log;
 
-    public Predictor(TrainedModel model, RunLog log)
+    /// <summary>Predicts with the TorchSharp model (the caller keeps owning <paramref name="model"/>).</summary>
+    public Predictor(TrainedModel model, RunLog log) : this(PredictionModel.FromTrained(model), log) { }
+
+    /// <summary>Predicts with either backend (the caller keeps owning <paramref name="model"/>).</summary>
+    public Predictor(PredictionModel model, RunLog log)
     {
         _model = model;
         _log = log;
@@ -30,13 +34,15 @@ public sealed class Predictor
     /// <exception cref="InputException">The input does not exist or holds no image files; bad threshold, tile or overlap.</exception>
     public PredictionSummary Run(PredictOptions options, IProgress<PredictProgress>? progress = null, CancellationToken cancellation = default)
     {
-        double threshold = options.Threshold ?? _model.Config.Metrics.Threshold;
+        double threshold = options.Threshold ?? _model.Threshold;
         if (!(threshold >= 0 && threshold <= 1)) throw new InputException($"--threshold: expected a probability in [0, 1], got {threshold}");
         if (options.TileBatch < 1) throw new InputException($"--tile-batch: expected >= 1, got {options.TileBatch}");
-        var tiler = new TiledInference(_model.Model, options.Tile, options.Overlap, options.TileBatch);
+        if (_model.FixedTile is int fixedTile && options.Tile != fixedTile)
+            throw new InputException($"--tile: the ONNX model takes {fixedTile} px tiles only (its export --size), got {options.Tile}");
+        var tiler = new TiledInference(_model.Network, options.Tile, options.Overlap, options.TileBatch);
         var inputs = ListInputs(options.Input);
         Directory.CreateDirectory(options.Output);
-        int period = TileGrid.WindowPeriod(_model.Model.Spec);
+        int period = _model.WindowPeriod;
         if ((options.Tile - options.Overlap) % period != 0)
             _log.Debug($"tile step {options.Tile - options.Overlap} px is not a multiple of the window period {period} px: tiles see other window partitions than the whole image (blending hides it)");
 
@@ -108,7 +114,7 @@ public sealed class Predictor
         {
             return (null, $"{file}: cannot be read ({e.Message})");
         }
-        var (header, problem) = ImageFileInspector.Inspect(file, bytes, _model.Config.Data.MaxPixels);
+        var (header, problem) = ImageFileInspector.Inspect(file, bytes, _model.MaxPixels);
         if (problem is not null) return (null, $"{file}: {problem.Message}");
         try
         {

@@ -9,24 +9,26 @@ namespace CrackSeg.Tests.Export;
 internal static class ExportTestModels
 {
     /// <summary>
-    /// <paramref name="preset"/> at <paramref name="imageSize"/> in eval mode, the same for a seed: every weight drawn
-    /// N(0, 2/fan_in), every vector (norms, biases, q/v biases, logit scales) moved by N(0, 0.3²), BatchNorm means N(0, 0.1²), variances U(0.5, 1.5), and one head's logit_scale
-    /// above the ln 100 clamp.
+    /// <paramref name="preset"/> at <paramref name="imageSize"/> in eval mode, every value drawn from
+    /// <paramref name="seed"/> alone (the global generator is neither seeded nor needed): weights N(0, 2/fan_in),
+    /// so activations keep their size through the depth as in a trained model (PyTorch's default init shrinks
+    /// them until the output is nearly constant); norm scales 1 + N(0, 0.3²); biases, q/v biases N(0, 0.3²);
+    /// logit scales ln 10 + N(0, 0.5²) with one head above the ln 100 clamp; BatchNorm means N(0, 0.1²),
+    /// variances U(0.5, 1.5).
     /// </summary>
     public static SwinV2CnnAsppUNet Randomised(string preset, int imageSize, long seed)
     {
-        manual_seed(seed);   // the convolutions' init draws from the global generator
         var generator = new Generator((ulong)seed);
         var model = ModelFactory.Create(ModelSpec.Resolve(new ModelConfig { Preset = preset }, imageSize), generator);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         foreach (var (name, p) in model.named_parameters())
         {
-            // Weights: He-scaled, so activations keep their size through the depth as in a trained model
-            // (PyTorch's default init shrinks them layer by layer until the output is nearly constant).
-            double std = p.dim() >= 2 ? Math.Sqrt(2.0 / (p.numel() / p.shape[0])) : 0.3;
-            if (p.dim() >= 2) p.copy_(randn(p.shape, generator: generator).mul_(std));
-            else p.add_(randn(p.shape, generator: generator).mul_(std));
+            var noise = randn(p.shape, generator: generator);
+            if (name.EndsWith("logit_scale", StringComparison.Ordinal)) p.copy_(noise.mul_(0.5).add_(Math.Log(10)));
+            else if (p.dim() >= 2) p.copy_(noise.mul_(Math.Sqrt(2.0 / (p.numel() / p.shape[0]))));
+            else if (name.EndsWith(".weight", StringComparison.Ordinal)) p.copy_(noise.mul_(0.3).add_(1.0));
+            else p.copy_(noise.mul_(0.3));
         }
         foreach (var (name, b) in model.named_buffers())
         {
