@@ -18,3 +18,6 @@ $cli train experiment.name=interop "experiment.output_dir=$work/experiments" \
 folder=$(ls -d "$work"/experiments/*-interop)
 $cli artifacts verify "$folder"
 /usr/bin/python3 tests/interop/check_experiment.py "$folder" "$golden"
+
+# The exported ONNX graph through ONNX's own checker and strict shape inference (installs python3-onnx).
+bash scripts/onnx-check.sh nano seed
