@@ -9,6 +9,8 @@ namespace CrackSeg.Evaluation;
 /// evaluator call: ImageNet-normalised [B, 3, h, w] tiles in (h, w ≤ the export size S), N×1×h×w logits out
 /// on the input's device. The graph normalises itself, so tiles are mapped back to RGB in [0, 1] first; tiles
 /// smaller than S are padded with the mean colour (0 after normalisation, as the tiler pads) and the logits cropped.
+/// Larger inputs (whole evaluation images) are tiled at S with <see cref="TiledInference"/>; their logits are
+/// the logit of the blended probability.
 /// </summary>
 public sealed class OnnxTileNetwork : nn.Module<Tensor, Tensor>
 {
@@ -20,8 +22,9 @@ public sealed class OnnxTileNetwork : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor normalised)
     {
-        if (normalised.dim() != 4 || normalised.shape[1] != 3 || normalised.shape[2] > Size || normalised.shape[3] > Size)
-            throw new ArgumentException($"expected normalised tiles [B, 3, h, w] with h, w <= {Size} (the exported size), got [{string.Join(", ", normalised.shape)}]");
+        if (normalised.dim() != 4 || normalised.shape[1] != 3)
+            throw new ArgumentException($"expected normalised images [B, 3, H, W], got [{string.Join(", ", normalised.shape)}]");
+        if (normalised.shape[2] > Size || normalised.shape[3] > Size) return Tiled(normalised);
         long batch = normalised.shape[0], height = normalised.shape[2], width = normalised.shape[3];
         using var scope = NewDisposeScope();
         var padded = height == Size && width == Size
@@ -34,5 +37,18 @@ public sealed class OnnxTileNetwork : nn.Module<Tensor, Tensor>
         var result = tensor(logits, [batch, 1, Size, Size]).to(normalised.device);
         if (height != Size || width != Size) result = result.narrow(2, 0, height).narrow(3, 0, width).contiguous();
         return result.MoveToOuterDisposeScope();
+    }
+
+    private Tensor Tiled(Tensor normalised)
+    {
+        using var scope = NewDisposeScope();
+        var tiler = new TiledInference(this, Size, Math.Min(64, Size / 2));
+        var logits = new Tensor[normalised.shape[0]];
+        for (int i = 0; i < logits.Length; i++)
+        {
+            var probability = tiler.Probabilities(normalised[i]).clamp(1e-7, 1 - 1e-7);
+            logits[i] = probability.logit().unsqueeze(0).unsqueeze(0);
+        }
+        return cat(logits, 0).MoveToOuterDisposeScope();
     }
 }

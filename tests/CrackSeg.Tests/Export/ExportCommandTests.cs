@@ -172,5 +172,49 @@ public sealed class ExportCommandTests(TrainedExperimentFixture fixture, ITestOu
         Assert.Contains("crackseg export", notExported.Error);
     }
 
+    [Fact]
+    public void EvaluateWithOnnx_MeasuresWhatTheTorchPathMeasures()
+    {
+        using var temp = new TempDir();
+        string checkpoint = Path.Combine(temp.Path, "random.pth");
+        using (var random = ExportTestModels.Randomised("nano", fixture.Config.Data.ImageSize, seed: 6)) random.save_py(checkpoint);
+        string model = Path.Combine(temp.Path, "model.onnx");
+        Assert.Equal(0, CliRunner.Run("export", "--experiment", fixture.ExperimentDir, "--checkpoint", checkpoint, "--size", "96", "--output", model).ExitCode);
+        // The experiment's pairs resized to 96×96: evaluation batches are then exactly the export size for both backends.
+        string data = Path.Combine(temp.Path, "data");
+        foreach (string folder in new[] { "images", "masks" })
+        {
+            Directory.CreateDirectory(Path.Combine(data, folder));
+            foreach (string file in Directory.GetFiles(Path.Combine(fixture.DataRoot, folder)))
+            {
+                using var image = Image.Load<Rgb24>(file);
+                image.Mutate(c => c.Resize(96, 96, KnownResamplers.NearestNeighbor));
+                image.Save(Path.Combine(data, folder, Path.GetFileName(file)));
+            }
+        }
+        var torch = new CrackSeg.Evaluation.Evaluator(CrackSeg.Common.RunLog.Silent).Run(new CrackSeg.Evaluation.EvaluationOptions
+            { Experiment = fixture.ExperimentDir, Checkpoint = checkpoint, DataRoot = data, Device = "cpu", Overlays = 0, OutputDir = Path.Combine(temp.Path, "torch") }).Report;
+        var onnx = new CrackSeg.Evaluation.Evaluator(CrackSeg.Common.RunLog.Silent).Run(new CrackSeg.Evaluation.EvaluationOptions
+            { Experiment = fixture.ExperimentDir, Backend = CrackSeg.Evaluation.InferenceBackend.Onnx, OnnxModel = model, DataRoot = data, Overlays = 1, OutputDir = Path.Combine(temp.Path, "onnx") }).Report;
+
+        Assert.Equal("onnx", onnx.Checkpoint.KindName);
+        Assert.Equal(Path.GetFullPath(model), onnx.Checkpoint.Path);
+        Assert.Equal(torch.ImageCount, onnx.ImageCount);
+        output.WriteLine($"torch: IoU {torch.Metrics.Iou:F6} ODS {torch.Sweep.Ods.F:F6} AP {torch.Sweep.AveragePrecision:F6}; onnx: IoU {onnx.Metrics.Iou:F6} ODS {onnx.Sweep.Ods.F:F6} AP {onnx.Sweep.AveragePrecision:F6}");
+        Assert.InRange(torch.Sweep.Ods.F, 0.01, 0.99);
+        Assert.Equal(torch.Metrics.Iou, onnx.Metrics.Iou, 3);
+        Assert.Equal(torch.Sweep.Ods.F, onnx.Sweep.Ods.F, 3);
+        Assert.Equal(torch.Sweep.AveragePrecision, onnx.Sweep.AveragePrecision, 3);
+        Assert.Equal(torch.Metrics.Loss!.Value, onnx.Metrics.Loss!.Value, 3);
+
+        // Images larger than the export size are tiled (64 px model, 144×72 images): the pass completes and scores them all.
+        string small = Path.Combine(temp.Path, "small.onnx");
+        Assert.Equal(0, CliRunner.Run("export", "--experiment", fixture.ExperimentDir, "--checkpoint", checkpoint, "--size", "64", "--output", small).ExitCode);
+        var tiled = CliRunner.Run("evaluate", "--experiment", fixture.ExperimentDir, "--model", small, "--overlays", "0");
+        Assert.True(tiled.ExitCode == 0, tiled.Error);
+        Assert.True(File.Exists(Path.Combine(fixture.ExperimentDir, "evaluation_onnx", "metrics.json")));
+        Directory.Delete(Path.Combine(fixture.ExperimentDir, "evaluation_onnx"), recursive: true);
+    }
+
     private static string Text(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText();
 }
