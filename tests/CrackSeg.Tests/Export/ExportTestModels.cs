@@ -16,10 +16,14 @@ internal static class ExportTestModels
     /// logit scales ln 10 + N(0, 0.5²) with one head above the ln 100 clamp; BatchNorm means N(0, 0.1²),
     /// variances U(0.5, 1.5).
     /// </summary>
-    public static SwinV2CnnAsppUNet Randomised(string preset, int imageSize, long seed)
+    public static SwinV2CnnAsppUNet Randomised(string preset, int imageSize, long seed) =>
+        Randomised(new ModelConfig { Preset = preset }, imageSize, seed);
+
+    /// <summary>As <see cref="Randomised(string, int, long)"/> for a whole `model` section.</summary>
+    public static SwinV2CnnAsppUNet Randomised(ModelConfig config, int imageSize, long seed)
     {
         var generator = new Generator((ulong)seed);
-        var model = ModelFactory.Create(ModelSpec.Resolve(new ModelConfig { Preset = preset }, imageSize), generator);
+        var model = ModelFactory.Create(ModelSpec.Resolve(config, imageSize), generator);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         foreach (var (name, p) in model.named_parameters())

@@ -1,3 +1,4 @@
+using CrackSeg.Config;
 using CrackSeg.Evaluation;
 using CrackSeg.Export;
 using Google.Protobuf;
@@ -18,17 +19,40 @@ public class OnnxParityTests(ITestOutputHelper output)
     [Theory]
     [InlineData("nano", 128, 256)]
     [InlineData("seed", 256, 256)]
-    public void OnnxRuntimeReproducesTorchSharp(string preset, int imageSize, int exportSize)
+    public void OnnxRuntimeReproducesTorchSharp(string preset, int imageSize, int exportSize) =>
+        AssertParity(new ModelConfig { Preset = preset }, preset, imageSize, exportSize, [1, 3]);
+
+    /// <summary>
+    /// A custom `model` section: window 4, no stem (×4 head), other widths and heads, and ASPP dilations whose
+    /// taps are partly live at the 4×4 bottleneck of a 128 px export.
+    /// </summary>
+    [Fact]
+    public void ACustomModelSectionExportsToo() =>
+        AssertParity(new ModelConfig
+        {
+            Preset = "nano", EmbedDim = 24, NumHeads = [2, 2, 4, 8], WindowSize = 4, StemChannels = [], AsppDilations = [1, 2, 3, 5],
+        }, "custom", 64, 128, [2]);
+
+    /// <summary>The other presets (stem + deeper or wider encoders) at their smallest export size, batch 1.</summary>
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("small")]
+    [InlineData("base")]
+    public void EveryOtherPresetExports(string preset) =>
+        AssertParity(new ModelConfig { Preset = preset }, preset, 64, 64, [1]);
+
+    private void AssertParity(ModelConfig config, string name, int imageSize, int exportSize, int[] batches)
     {
         using var scope = NewDisposeScope();
-        using var model = ExportTestModels.Randomised(preset, imageSize, seed: 11);
+        using var model = ExportTestModels.Randomised(config, imageSize, seed: 11);
+        string preset = name;
         string path = Path.Combine(Path.GetTempPath(), $"crackseg-parity-{preset}-{Guid.NewGuid():N}.onnx");
         try
         {
             File.WriteAllBytes(path, ModelGraph.Build(model, exportSize, 17, new Dictionary<string, string>()).ToByteArray());
             using var onnx = OnnxRuntimeModel.Open(path);
             Assert.Equal(exportSize, onnx.Size);
-            foreach (int batch in new[] { 1, 3 })
+            foreach (int batch in batches)
             {
                 var images = ExportTestModels.Images(batch, exportSize, seed: 100 + batch);
                 Tensor logits;
