@@ -23,54 +23,51 @@ public enum InferenceBackend
 /// </summary>
 public sealed class PredictionModel : IDisposable
 {
+    private readonly Lazy<nn.Module<Tensor, Tensor>> _network;
+    private readonly Func<Device> _device;
     private readonly IDisposable? _owned;
 
-    private PredictionModel(nn.Module<Tensor, Tensor> network, Device device, double threshold, long maxPixels, int windowPeriod,
-        int? fixedTile, string description, IDisposable? owned)
+    private PredictionModel(Func<nn.Module<Tensor, Tensor>> network, Func<Device> device, double threshold, long maxPixels, int windowPeriod,
+        OnnxRuntimeModel? onnx, string description, IDisposable? owned)
     {
-        Network = network;
-        Device = device;
+        _network = new Lazy<nn.Module<Tensor, Tensor>>(network);
+        _device = device;
         Threshold = threshold;
         MaxPixels = maxPixels;
         WindowPeriod = windowPeriod;
-        FixedTile = fixedTile;
+        Onnx = onnx;
         Description = description;
         _owned = owned;
     }
 
-    public nn.Module<Tensor, Tensor> Network { get; }
-    public Device Device { get; }
+    /// <summary>The model as a TorchSharp module (for ONNX, made on first use: the ONNX predict path never needs it).</summary>
+    public nn.Module<Tensor, Tensor> Network => _network.Value;
+    public Device Device => _device();
     public double Threshold { get; }
     public long MaxPixels { get; }
     public int WindowPeriod { get; }
+    /// <summary>The exported model in ONNX Runtime (null: the TorchSharp backend).</summary>
+    public OnnxRuntimeModel? Onnx { get; }
     /// <summary>The tile side every forward pass must use (null: any multiple of 32).</summary>
-    public int? FixedTile { get; }
+    public int? FixedTile => Onnx?.Size;
     public string Description { get; }
 
     /// <summary>The TorchSharp model of an experiment or checkpoint.</summary>
     public static PredictionModel FromTrained(TrainedModel trained) =>
-        new(trained.Model, trained.Device, trained.Config.Metrics.Threshold, trained.Config.Data.MaxPixels,
+        new(() => trained.Model, () => trained.Device, trained.Config.Metrics.Threshold, trained.Config.Data.MaxPixels,
             TileGrid.WindowPeriod(trained.Model.Spec), null, $"torch ({trained.Checkpoint.Path})", null);
 
     /// <summary>
     /// An exported model in ONNX Runtime on the CPU: threshold and window period from the file's metadata
     /// (written by `crackseg export`), <paramref name="maxPixels"/> from the experiment's config or the default.
+    /// Nothing here touches LibTorch until <see cref="Network"/> or <see cref="Device"/> is used.
     /// </summary>
     /// <exception cref="InputException">Missing file, not loadable, or not a CrackSeg export.</exception>
     public static PredictionModel FromOnnx(string path, long? maxPixels = null, int threads = 0)
     {
         var onnx = OnnxRuntimeModel.Open(path, threads);
-        try
-        {
-            var network = new OnnxTileNetwork(onnx);
-            return new PredictionModel(network, CPU, onnx.Threshold ?? new MetricsConfig().Threshold, maxPixels ?? new DataConfig().MaxPixels,
-                onnx.WindowPeriod ?? 32, onnx.Size, $"onnx ({onnx.Path})", onnx);
-        }
-        catch
-        {
-            onnx.Dispose();
-            throw;
-        }
+        return new PredictionModel(() => new OnnxTileNetwork(onnx), () => CPU, onnx.Threshold ?? new MetricsConfig().Threshold,
+            maxPixels ?? new DataConfig().MaxPixels, onnx.WindowPeriod ?? 32, onnx, $"onnx ({onnx.Path})", onnx);
     }
 
     /// <summary>The exported model of an experiment: DIR/export/model.onnx.</summary>
@@ -83,5 +80,9 @@ public sealed class PredictionModel : IDisposable
         return path;
     }
 
-    public void Dispose() => _owned?.Dispose();
+    public void Dispose()
+    {
+        if (_network.IsValueCreated && Onnx is not null) _network.Value.Dispose();
+        _owned?.Dispose();
+    }
 }
