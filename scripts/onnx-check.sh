@@ -2,6 +2,7 @@
 # ONNX's own checker on exported models: trains a 1-epoch experiment per preset given (default: nano with the
 # CNN stem, seed without it) on a few synthetic images, exports it with `crackseg export`, and runs
 # tests/interop/check_onnx.py (onnx.checker.check_model(full_check=True) + strict shape inference) on the file.
+# The first preset's file is also predicted by a published build without LibTorch (scripts/onnx-no-libtorch-check.sh).
 # Installs Debian's python3-onnx when missing (needs root/apt). Used by .ci/run via scripts/interop-check.sh.
 #   bash scripts/onnx-check.sh [preset ...]
 set -euo pipefail
@@ -26,4 +27,6 @@ for preset in "${presets[@]}"; do
   # 128 px: a multiple of every preset's window period at image_size 64 (64 px).
   $cli export --experiment "$folder" --checkpoint last --size 128
   /usr/bin/python3 tests/interop/check_onnx.py "$folder/export/model.onnx"
+  # Once: the published build predicts with this file after LibTorch's natives are deleted.
+  if [ "$preset" = "${presets[0]}" ]; then bash scripts/onnx-no-libtorch-check.sh "$folder/export/model.onnx" "$work/data/images"; fi
 done
