@@ -91,12 +91,13 @@ internal static class BenchCommands
         var experiment = new Option<string>("--experiment", "-e") { Description = "Trained experiment (its best checkpoint for the torch backend)", Required = true };
         var model = new Option<string?>("--model") { Description = "Exported model.onnx (default DIR/export/model.onnx, exported at 512 px when missing)" };
         var size = new Option<int>("--size") { Description = "Side of the square test image", DefaultValueFactory = _ => 2048 };
+        var workDir = new Option<string>("--work") { Description = "Folder for the image and both outputs", DefaultValueFactory = _ => Path.Combine("artifacts", "bench", "predict") };
         var command = new Command("predict", "Both predict backends (torch, onnx) on the same synthetic image, one fresh process each: start to last file, MP/s, peak RSS");
-        foreach (var o in new Option[] { experiment, model, size }) command.Options.Add(o);
+        foreach (var o in new Option[] { experiment, model, size, workDir }) command.Options.Add(o);
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
             string dir = parse.GetValue(experiment)!;
-            string work = Path.GetFullPath(Path.Combine("artifacts", "bench", "predict"));
+            string work = Path.GetFullPath(parse.GetValue(workDir)!);
             string onnx = parse.GetValue(model) ?? Path.Combine(dir, "export", "model.onnx");
             if (parse.GetValue(model) is null && !File.Exists(onnx))
                 onnx = new Export.OnnxExporter(context.Log).Run(new Export.ExportOptions { Experiment = dir, Output = Path.Combine(work, "model.onnx") }).ModelPath;

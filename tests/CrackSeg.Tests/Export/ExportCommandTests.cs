@@ -216,5 +216,27 @@ public sealed class ExportCommandTests(TrainedExperimentFixture fixture, ITestOu
         Directory.Delete(Path.Combine(fixture.ExperimentDir, "evaluation_onnx"), recursive: true);
     }
 
+    [Fact]
+    public void BenchPredict_RunsBothBackendsInFreshProcesses()
+    {
+        using var temp = new TempDir();
+        string model = Path.Combine(temp.Path, "model.onnx");
+        Assert.Equal(0, CliRunner.Run("export", "--experiment", fixture.ExperimentDir, "--size", "64", "--output", model).ExitCode);
+        var r = CliRunner.Run("bench", "predict", "--experiment", fixture.ExperimentDir, "--model", model, "--size", "96", "--work", temp.Path);
+        Assert.True(r.ExitCode == 0, r.Error);
+        output.WriteLine(r.Output);
+        foreach (string backend in new[] { "torch", "onnx" })
+        {
+            Assert.Contains($"predict {backend}: 96x96 start to last file", r.Output);
+            Assert.Equal(3, Directory.GetFiles(Path.Combine(temp.Path, backend)).Length);
+            double seconds = Figure(r.Output, $"predict_{backend}_to_last_file_s"), rss = Figure(r.Output, $"predict_{backend}_peak_rss_mib");
+            Assert.InRange(seconds, 0.01, 300);
+            Assert.InRange(rss, 10, 100_000);
+        }
+    }
+
+    private static double Figure(string output, string name) =>
+        double.Parse(output.Split('\n').Single(l => l.StartsWith(name + ": ", StringComparison.Ordinal))[(name.Length + 2)..], System.Globalization.CultureInfo.InvariantCulture);
+
     private static string Text(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText();
 }
