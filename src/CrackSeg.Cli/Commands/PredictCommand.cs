@@ -56,6 +56,8 @@ internal static class PredictCommand
     {
         if (onnxModel is not null || backend == "onnx")
         {
+            if (checkpoint is not null || config is not null)
+                throw new InputException("--checkpoint and --config choose a TorchSharp model; the ONNX backend runs the exported file (--model FILE.onnx, or DIR/export/model.onnx)");
             if (onnxModel is null && dir is null) throw new InputException("predict --backend onnx needs --model FILE.onnx or --experiment DIR (with DIR/export/model.onnx)");
             long? maxPixels = dir is not null ? TrainedModel.ReadExperimentConfig(Artifacts.ExperimentFolder.Open(dir)).Data.MaxPixels : null;
             var prediction = PredictionModel.FromOnnx(onnxModel ?? PredictionModel.ExportedModelPath(dir!), maxPixels);

@@ -15,6 +15,7 @@ internal sealed class OnnxGraph
     private readonly GraphProto _graph;
     private readonly Dictionary<string, int> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _intConstants = new(StringComparer.Ordinal);
+    private readonly Dictionary<float, string> _scalars = new();
 
     public OnnxGraph(string name) => _graph = new GraphProto { Name = name };
 
@@ -50,8 +51,17 @@ internal sealed class OnnxGraph
         return tensor.Name;
     }
 
-    /// <summary>A float32 scalar-like constant broadcast by the op that uses it (shape [1]).</summary>
-    public string Scalar(float value) => Constant("scalar", [value], 1);
+    /// <summary>A float32 constant of shape [1] broadcast by the op that uses it, shared by every node that uses the value.</summary>
+    public string Scalar(float value)
+    {
+        if (_scalars.TryGetValue(value, out var existing)) return existing;
+        string scope = Scope;
+        Scope = "";
+        string name = Constant("scalar", [value], 1);
+        Scope = scope;
+        _scalars[value] = name;
+        return name;
+    }
 
     /// <summary>An int64 initializer (shapes, axes, slice bounds), shared between nodes with the same values.</summary>
     public string Ints(params long[] values)
