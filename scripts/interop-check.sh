@@ -29,3 +29,6 @@ $cli train --config configs/quickstart.yaml "experiment.output_dir=$work/experim
 quickstart=$(ls -d "$work"/experiments/*-quickstart)
 $cli artifacts verify "$quickstart"
 /usr/bin/python3 tests/interop/check_python_readers.py "$quickstart"
+
+# The exported ONNX graph through ONNX's own checker and strict shape inference (installs python3-onnx).
+bash scripts/onnx-check.sh nano seed

@@ -7,7 +7,7 @@ using CrackSeg.Training;
 namespace CrackSeg.Cli.Commands;
 
 /// <summary>
-/// `crackseg bench data|train|model|checkpoint|all`: speed and memory figures (benchmarks, not tests).
+/// `crackseg bench data|train|model|checkpoint|predict|all`: speed and memory figures (benchmarks, not tests).
 /// Every sub-command ends with `name: value` lines that scripts can grep.
 /// </summary>
 internal static class BenchCommands
@@ -19,6 +19,7 @@ internal static class BenchCommands
         command.Subcommands.Add(Train(context));
         command.Subcommands.Add(Model(context));
         command.Subcommands.Add(Checkpoint(context));
+        command.Subcommands.Add(Predict(context));
         command.Subcommands.Add(All(context));
         return command;
     }
@@ -104,6 +105,43 @@ internal static class BenchCommands
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    private static Command Predict(CliContext context)
+    {
+        var experiment = new Option<string>("--experiment", "-e") { Description = "Trained experiment (its best checkpoint for the torch backend)", Required = true };
+        var model = new Option<string?>("--model") { Description = "Exported model.onnx (default DIR/export/model.onnx, exported at 512 px when missing)" };
+        var size = new Option<int>("--size") { Description = "Side of the square test image", DefaultValueFactory = _ => 2048 };
+        var workDir = new Option<string>("--work") { Description = "Folder for the image and both outputs", DefaultValueFactory = _ => Path.Combine("artifacts", "bench", "predict") };
+        var command = new Command("predict", "Both predict backends (torch, onnx) on the same synthetic image, one fresh process each: start to last file, MP/s, peak RSS");
+        foreach (var o in new Option[] { experiment, model, size, workDir }) command.Options.Add(o);
+        command.SetAction(parse => CliApp.Guard(context, () =>
+        {
+            string dir = parse.GetValue(experiment)!;
+            string work = Path.GetFullPath(parse.GetValue(workDir)!);
+            string onnx = parse.GetValue(model) ?? Path.Combine(dir, "export", "model.onnx");
+            if (parse.GetValue(model) is null && !File.Exists(onnx))
+                onnx = new Export.OnnxExporter(context.Log).Run(new Export.ExportOptions { Experiment = dir, Output = Path.Combine(work, "model.onnx") }).ModelPath;
+            var results = PredictBackendsBenchmark.Run(dir, onnx, work, parse.GetValue(size), SelfStart, context.Log);
+            foreach (var r in results) context.Output.WriteLine(r.Format());
+            foreach (var r in results)
+            {
+                Figure(context, $"predict_{r.Backend}_to_last_file_s", r.ToLastFileSeconds);
+                Figure(context, $"predict_{r.Backend}_mpix_per_s", r.EndToEndMegapixelsPerSecond);
+                Figure(context, $"predict_{r.Backend}_peak_rss_mib", r.PeakRssBytes / 1048576.0);
+            }
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>This CLI in a fresh process: `dotnet crackseg.dll ARGS` (the same build, whatever hosts this one).</summary>
+    private static System.Diagnostics.ProcessStartInfo SelfStart(IReadOnlyList<string> args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crackseg.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        return start;
     }
 
     private static Command All(CliContext context)

@@ -10,6 +10,7 @@ internal static class CommandCatalog
         yield return TrainCommand.Create(context);
         yield return EvaluateCommand.Create(context);
         yield return PredictCommand.Create(context);
+        yield return ExportCommand.Create(context);
         yield return ModelCommand.Create(context);
         yield return DataCommands.Create(context);
         yield return ReportCommands.Report(context);

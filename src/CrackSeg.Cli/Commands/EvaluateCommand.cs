@@ -17,9 +17,11 @@ internal static class EvaluateCommand
         var tolerance = new Option<int>("--tolerance") { Description = "Pixel tolerance for the tolerant F score", DefaultValueFactory = _ => 2 };
         var overlays = new Option<int>("--overlays") { Description = "Overlays for the K best and K worst images", DefaultValueFactory = _ => 5 };
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda | cuda:N (default: the experiment's training.device)" };
-        var precision = new Option<string?>("--precision") { Description = "fp32 | tf32 | bf16 | fp16 (default: the experiment's training.precision)" };
+        var precision = new Option<string?>("--precision") { Description = "fp32 | tf32 | bf16 | fp16 (torch backend; default: the experiment's training.precision)" };
+        var backend = new Option<string>("--backend") { Description = "torch | onnx (onnx: DIR/export/model.onnx in ONNX Runtime, or --model)", DefaultValueFactory = _ => "torch" };
+        var onnxModel = new Option<string?>("--model") { Description = "The exported model.onnx to evaluate (implies --backend onnx)" };
         var command = new Command("evaluate", "Evaluate a trained experiment on its test (or val) split and write DIR/evaluation/");
-        foreach (var o in new Option[] { experiment, checkpoint, split, data, threshold, tolerance, overlays, device, precision }) command.Options.Add(o);
+        foreach (var o in new Option[] { experiment, checkpoint, split, data, threshold, tolerance, overlays, device, precision, backend, onnxModel }) command.Options.Add(o);
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
             var options = new EvaluationOptions
@@ -33,6 +35,13 @@ internal static class EvaluateCommand
                 Overlays = parse.GetValue(overlays),
                 Device = parse.GetValue(device),
                 Precision = parse.GetValue(precision),
+                Backend = parse.GetValue(onnxModel) is not null ? InferenceBackend.Onnx : parse.GetValue(backend) switch
+                {
+                    "torch" => InferenceBackend.Torch,
+                    "onnx" => InferenceBackend.Onnx,
+                    var other => throw new Common.InputException($"--backend: expected torch or onnx, got '{other}'"),
+                },
+                OnnxModel = parse.GetValue(onnxModel),
             };
             var outcome = new Evaluator(context.Log).Run(options, context.Cancellation);
             var r = outcome.Report;

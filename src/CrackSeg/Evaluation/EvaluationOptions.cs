@@ -23,7 +23,11 @@ public sealed record EvaluationOptions
     public string? Precision { get; init; }
     /// <summary>Images per forward pass; null: training.batch_size of the config.</summary>
     public int? BatchSize { get; init; }
-    /// <summary>Output folder; null: DIR/evaluation for the test split, DIR/evaluation_val for val.</summary>
+    /// <summary>Torch: the checkpoint in TorchSharp; Onnx: the exported model in ONNX Runtime (the file a user deploys).</summary>
+    public InferenceBackend Backend { get; init; } = InferenceBackend.Torch;
+    /// <summary>The model.onnx of the Onnx backend; null: DIR/export/model.onnx.</summary>
+    public string? OnnxModel { get; init; }
+    /// <summary>Output folder; null: DIR/evaluation for the test split, DIR/evaluation_val for val (+ "_onnx" for the Onnx backend).</summary>
     public string? OutputDir { get; init; }
 }
 

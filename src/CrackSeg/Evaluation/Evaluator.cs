@@ -51,10 +51,9 @@ public sealed class Evaluator
         if (index[split].Count == 0)
             throw new InputException($"{folder.SplitsJson}: the {split.ToKey()} split has no usable images in {index.Root}" +
                                      (split == SplitName.Test ? "; evaluate the validation split with --split val" : ""));
-        var (checkpointPath, choice) = TrainedModel.ResolveCheckpoint(folder, options.Checkpoint);
         double threshold = options.Threshold ?? config.Metrics.Threshold;
 
-        using var trained = TrainedModel.Create(config, checkpointPath, choice, options.Device, _log, options.Precision);
+        using var trained = Open(options, folder, config);
         using var cache = SampleCache.Build(index, config.Data, _log, splits: [split]);
         var pairs = cache.Index[split];
         if (pairs.Count == 0) throw new InputException($"data: no {split.ToKey()} image of {index.Root} could be decoded");
@@ -71,9 +70,12 @@ public sealed class Evaluator
                   $"OIS {report.Sweep.Ois:F4}, AP {report.Sweep.AveragePrecision:F4}, F@{options.TolerancePx}px {report.Tolerance.F:F4}, clDice {report.ClDice:F4} " +
                   $"({report.ImageCount} images, {report.Seconds:F1} s)");
 
-        string outputDir = Path.GetFullPath(options.OutputDir ?? Path.Combine(folder.Root, split == SplitName.Test ? "evaluation" : "evaluation_val"));
+        // The ONNX backend writes beside the checkpoint's evaluation, never over it, and leaves the run's test_metrics.json alone.
+        bool onnx = options.Backend == InferenceBackend.Onnx;
+        string defaultDir = (split == SplitName.Test ? "evaluation" : "evaluation_val") + (onnx ? "_onnx" : "");
+        string outputDir = Path.GetFullPath(options.OutputDir ?? Path.Combine(folder.Root, defaultDir));
         var files = new List<string>(EvaluationFiles.Write(report, outputDir));
-        if (split == SplitName.Test)
+        if (split == SplitName.Test && !onnx)
         {
             string testMetrics = Path.Combine(folder.MetricsDir, "test_metrics.json");
             AtomicFile.WriteAllText(testMetrics, EvaluationFiles.TestMetricsJson(report));
@@ -84,8 +86,30 @@ public sealed class Evaluator
         return new EvaluationOutcome(report, outputDir, files);
     }
 
+    /// <summary>The model to evaluate: the checkpoint in TorchSharp, or the exported model.onnx in ONNX Runtime.</summary>
+    private EvaluatedModel Open(EvaluationOptions options, ExperimentFolder folder, Config.CrackSegConfig config)
+    {
+        if (options.Backend == InferenceBackend.Onnx)
+        {
+            string path = options.OnnxModel ?? PredictionModel.ExportedModelPath(folder.Root);
+            var onnx = PredictionModel.FromOnnx(path);
+            _log.Info($"evaluating the exported model {path} in ONNX Runtime ({onnx.FixedTile} px; larger images are tiled)");
+            var info = new CheckpointInfo(Path.GetFullPath(path), CheckpointKind.Onnx, null, "onnx");
+            return new EvaluatedModel(onnx.Network, onnx.Device, info, config, onnx);
+        }
+        var (checkpointPath, choice) = TrainedModel.ResolveCheckpoint(folder, options.Checkpoint);
+        var trained = TrainedModel.Create(config, checkpointPath, choice, options.Device, _log, options.Precision);
+        return new EvaluatedModel(trained.Inference, trained.Device, trained.Checkpoint, config, trained);
+    }
+
+    /// <summary>What the metric pass runs: a module returning logits, its device, where its weights came from, the experiment's config.</summary>
+    internal sealed record EvaluatedModel(nn.Module<Tensor, Tensor> Model, Device Device, CheckpointInfo Checkpoint, Config.CrackSegConfig Config, IDisposable Owner) : IDisposable
+    {
+        public void Dispose() => Owner.Dispose();
+    }
+
     /// <summary>The metric pass; ExperimentDir, Split and DataRoot are left for the caller to fill in.</summary>
-    internal EvaluationReport Measure(TrainedModel trained, BatchLoader loader, double threshold, int tolerancePx, CancellationToken cancellation)
+    internal EvaluationReport Measure(EvaluatedModel trained, BatchLoader loader, double threshold, int tolerancePx, CancellationToken cancellation)
     {
         var device = trained.Device;
         var clock = Stopwatch.StartNew();
@@ -103,7 +127,7 @@ public sealed class Evaluator
                 {
                     using var scope = NewDisposeScope();
                     using var _ = batch;
-                    var logits = trained.Inference.forward(batch.Images);
+                    var logits = trained.Model.forward(batch.Images);
                     foreach (var (imageLogits, masks, count) in ContentCrops(batch, logits))
                     {
                         accumulator.Update(imageLogits, masks);
@@ -181,7 +205,7 @@ public sealed class Evaluator
     }
 
     /// <summary>Overlays of the <paramref name="k"/> best and <paramref name="k"/> worst images by F1 (no image twice).</summary>
-    private List<string> WriteOverlays(TrainedModel trained, BatchLoader loader, EvaluationReport report, int k, string dir, CancellationToken cancellation)
+    private List<string> WriteOverlays(EvaluatedModel trained, BatchLoader loader, EvaluationReport report, int k, string dir, CancellationToken cancellation)
     {
         var written = new List<string>();
         if (Directory.Exists(dir))
@@ -201,7 +225,7 @@ public sealed class Evaluator
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             using var batch = loader.LoadBatch(0, group.Select(c => c.Index).ToArray());
-            var logits = trained.Inference.forward(batch.Images);
+            var logits = trained.Model.forward(batch.Images);
             var predicted = sigmoid(logits.to(ScalarType.Float32)).nan_to_num(0.0).ge(report.Threshold);
             var images = ImageTensors.Denormalised255(batch.Images);
             for (int j = 0; j < group.Length; j++)

@@ -15,6 +15,8 @@ public enum CheckpointKind
     PythonDict,
     /// <summary>A bare state_dict (<c>torch.save(model.state_dict(), path)</c>).</summary>
     StateDict,
+    /// <summary>A model.onnx written by `crackseg export` (evaluated in ONNX Runtime).</summary>
+    Onnx,
 }
 
 /// <summary>The checkpoint a model was restored from.</summary>
@@ -29,6 +31,7 @@ public sealed record CheckpointInfo(string Path, CheckpointKind Kind, int? Epoch
     {
         CheckpointKind.CrackSeg => "crackseg",
         CheckpointKind.PythonDict => "python_dict",
+        CheckpointKind.Onnx => "onnx",
         _ => "state_dict",
     };
 }

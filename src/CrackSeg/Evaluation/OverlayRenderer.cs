@@ -35,6 +35,22 @@ internal static class OverlayRenderer
         return ImageTensors.RgbBytes(Paint(image255, (predicted, Red)));
     }
 
+    /// <summary>
+    /// The prediction overlay on host bytes (the ONNX path, no LibTorch): RGB24 <paramref name="rgb"/>, mask bytes
+    /// (non-zero = crack); the same blend and rounding as the tensor version.
+    /// </summary>
+    public static byte[] Prediction(byte[] rgb, byte[] mask)
+    {
+        var result = (byte[])rgb.Clone();
+        for (int i = 0; i < mask.Length; i++)
+        {
+            if (mask[i] == 0) continue;
+            for (int ch = 0; ch < 3; ch++)
+                result[i * 3 + ch] = (byte)Math.Clamp(MathF.Round((float)(rgb[i * 3 + ch] * (1 - Alpha) + Red[ch] * Alpha)), 0f, 255f);
+        }
+        return result;
+    }
+
     private static Tensor Paint(Tensor image255, params (Tensor Mask, float[] Colour)[] layers)
     {
         var result = image255.to(ScalarType.Float32).clone();

@@ -18,10 +18,14 @@ namespace CrackSeg.Evaluation;
 /// </summary>
 public sealed class Predictor
 {
-    private readonly TrainedModel _model;
+    private readonly PredictionModel _model;
     private readonly RunLog _log;
 
-    public Predictor(TrainedModel model, RunLog log)
+    /// <summary>Predicts with the TorchSharp model (the caller keeps owning <paramref name="model"/>).</summary>
+    public Predictor(TrainedModel model, RunLog log) : this(PredictionModel.FromTrained(model), log) { }
+
+    /// <summary>Predicts with either backend (the caller keeps owning <paramref name="model"/>).</summary>
+    public Predictor(PredictionModel model, RunLog log)
     {
         _model = model;
         _log = log;
@@ -30,13 +34,19 @@ public sealed class Predictor
     /// <exception cref="InputException">The input does not exist or holds no image files; bad threshold, tile or overlap.</exception>
     public PredictionSummary Run(PredictOptions options, IProgress<PredictProgress>? progress = null, CancellationToken cancellation = default)
     {
-        double threshold = options.Threshold ?? _model.Config.Metrics.Threshold;
+        double threshold = options.Threshold ?? _model.Threshold;
         if (!(threshold >= 0 && threshold <= 1)) throw new InputException($"--threshold: expected a probability in [0, 1], got {threshold}");
         if (options.TileBatch < 1) throw new InputException($"--tile-batch: expected >= 1, got {options.TileBatch}");
-        var tiler = new TiledInference(_model.Inference, options.Tile, options.Overlap, options.TileBatch);
+        if (_model.FixedTile is int fixedTile && options.Tile != fixedTile)
+            throw new InputException($"--tile: the ONNX model takes {fixedTile} px tiles only (its export --size), got {options.Tile}");
+        TileGrid.Validate(options.Tile, options.Overlap);
+        // ONNX Runtime gets host arrays directly: that path never loads LibTorch.
+        ITiler tiler = _model.Onnx is { } onnx
+            ? new HostTiler(new HostTiledInference(onnx, options.Overlap, options.TileBatch))
+            : new TensorTiler(new TiledInference(_model.Network, options.Tile, options.Overlap, options.TileBatch), _model.Device);
         var inputs = ListInputs(options.Input);
         Directory.CreateDirectory(options.Output);
-        int period = TileGrid.WindowPeriod(_model.Model.Spec);
+        int period = _model.WindowPeriod;
         if ((options.Tile - options.Overlap) % period != 0)
             _log.Debug($"tile step {options.Tile - options.Overlap} px is not a multiple of the window period {period} px: tiles see other window partitions than the whole image (blending hides it)");
 
@@ -74,22 +84,12 @@ public sealed class Predictor
         return tiler.Probabilities(image).cpu().data<float>().ToArray();
     }
 
-    private PredictedFile Predict(TiledInference tiler, string file, (byte[] Rgb, int Width, int Height) image, string stem, string outputDir, double threshold)
+    private static PredictedFile Predict(ITiler tiler, string file, (byte[] Rgb, int Width, int Height) image, string stem, string outputDir, double threshold)
     {
         var clock = Stopwatch.StartNew();
         var (rgb, width, height) = image;
-        byte[] probabilityBytes, maskBytes, overlayBytes;
-        double crackRatio;
-        using (var scope = NewDisposeScope())
-        {
-            var normalised = ImageTensors.Normalised(rgb, height, width, _model.Device);
-            var probabilities = tiler.Probabilities(normalised);
-            var predicted = probabilities.ge(threshold);
-            probabilityBytes = ImageTensors.GreyBytes(probabilities.mul(255));
-            maskBytes = ImageTensors.GreyBytes(predicted.to(ScalarType.Float32).mul_(255));
-            overlayBytes = OverlayRenderer.Prediction(ImageTensors.Denormalised255(normalised), predicted);
-            crackRatio = maskBytes.Count(b => b != 0) / (double)maskBytes.Length;
-        }
+        var (probabilityBytes, maskBytes, overlayBytes) = tiler.Outputs(rgb, width, height, threshold);
+        double crackRatio = maskBytes.Count(b => b != 0) / (double)maskBytes.Length;
         string mask = Path.Combine(outputDir, stem + "_mask.png");
         string probability = Path.Combine(outputDir, stem + "_prob.png");
         string overlay = Path.Combine(outputDir, stem + "_overlay.png");
@@ -97,6 +97,50 @@ public sealed class Predictor
         ImageTensors.WriteGreyPng(probability, probabilityBytes, width, height);
         ImageTensors.WriteRgbPng(overlay, overlayBytes, width, height);
         return new PredictedFile(file, mask, probability, overlay, width, height, tiler.Plan(height, width).Count, crackRatio, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The three output images of one input: probability (round(255·p)), mask (0/255) and overlay bytes.</summary>
+    private interface ITiler
+    {
+        TileGrid Plan(int height, int width);
+        (byte[] Probability, byte[] Mask, byte[] Overlay) Outputs(byte[] rgb, int width, int height, double threshold);
+    }
+
+    /// <summary>The TorchSharp path: everything on the model's device.</summary>
+    private sealed class TensorTiler(TiledInference tiler, Device device) : ITiler
+    {
+        public TileGrid Plan(int height, int width) => tiler.Plan(height, width);
+
+        public (byte[] Probability, byte[] Mask, byte[] Overlay) Outputs(byte[] rgb, int width, int height, double threshold)
+        {
+            using var scope = NewDisposeScope();
+            var normalised = ImageTensors.Normalised(rgb, height, width, device);
+            var probabilities = tiler.Probabilities(normalised);
+            var predicted = probabilities.ge(threshold);
+            return (ImageTensors.GreyBytes(probabilities.mul(255)),
+                ImageTensors.GreyBytes(predicted.to(ScalarType.Float32).mul_(255)),
+                OverlayRenderer.Prediction(ImageTensors.Denormalised255(normalised), predicted));
+        }
+    }
+
+    /// <summary>The ONNX Runtime path on host arrays (no LibTorch): the same roundings and overlay colours.</summary>
+    private sealed class HostTiler(HostTiledInference tiler) : ITiler
+    {
+        public TileGrid Plan(int height, int width) => tiler.Plan(height, width);
+
+        public (byte[] Probability, byte[] Mask, byte[] Overlay) Outputs(byte[] rgb, int width, int height, double threshold)
+        {
+            var probabilities = tiler.Probabilities(rgb, width, height);
+            float cut = (float)threshold;
+            var probability = new byte[probabilities.Length];
+            var mask = new byte[probabilities.Length];
+            for (int i = 0; i < probabilities.Length; i++)
+            {
+                probability[i] = (byte)Math.Clamp(MathF.Round(probabilities[i] * 255f), 0f, 255f);
+                mask[i] = probabilities[i] >= cut ? (byte)255 : (byte)0;
+            }
+            return (probability, mask, OverlayRenderer.Prediction(rgb, mask));
+        }
     }
 
     /// <summary>The pixels of one input, or why it cannot be used (the message names the file).</summary>
@@ -108,7 +152,7 @@ public sealed class Predictor
         {
             return (null, $"{file}: cannot be read ({e.Message})");
         }
-        var (header, problem) = ImageFileInspector.Inspect(file, bytes, _model.Config.Data.MaxPixels);
+        var (header, problem) = ImageFileInspector.Inspect(file, bytes, _model.MaxPixels);
         if (problem is not null) return (null, $"{file}: {problem.Message}");
         try
         {
