@@ -22,30 +22,13 @@ public sealed class FusedAdam : Adam, IGuardedOptimizer
         });
     }
 
-    public override Tensor step(Func<Tensor>? closure = null)
-    {
-        Tensor? loss = null;
-        if (closure is not null) using (enable_grad()) loss = closure();
-        Step(null);
-        return loss!;
-    }
+    public override Tensor step(Func<Tensor>? closure = null) => _driver.Run(closure, Groups(), null, () => base.step())!;
 
-    public void Step(Tensor? foundInf)
-    {
-        if (_parameter_groups.Any(g => g.Options is Options { maximize: true }))
-        {
-            if (foundInf is not null) throw new InvalidOperationException("maximize has no fused kernel; the trainer reads the guard on the host for it");
-            base.step();
-            return;
-        }
-        _driver.Step(_parameter_groups.Select(g =>
-        {
-            var o = (Options)g.Options;
-            return new FusedAdamDriver.GroupView(g.Parameters, o.LearningRate!.Value, o.beta1!.Value, o.beta2!.Value, o.eps!.Value, o.weight_decay!.Value, o.amsgrad ?? false);
-        }), foundInf);
-    }
+    void IGuardedOptimizer.Step(Tensor foundInf) => _driver.Run(null, Groups(), foundInf, () => base.step());
 
-    void IGuardedOptimizer.Step(Tensor foundInf) => Step(foundInf);
+    private FusedAdamDriver.GroupView[] Groups() => _parameter_groups.Select(g => g.Options is Options o
+        ? new FusedAdamDriver.GroupView(g.Parameters, o.LearningRate!.Value, o.beta1!.Value, o.beta2!.Value, o.eps!.Value, o.weight_decay!.Value, o.amsgrad ?? false, o.maximize ?? false)
+        : throw new InvalidOperationException("unexpected parameter group options")).ToArray();
 
     /// <summary>The state dict with the device step counts copied into each State.step first.</summary>
     public override StateDictionary state_dict()

@@ -18,7 +18,7 @@ internal sealed class FusedAdamDriver : IDisposable
     public readonly record struct StateView(Tensor ExpAvg, Tensor ExpAvgSq, Tensor? MaxExpAvgSq, Func<long> GetStep, Action<long> SetStep);
 
     /// <summary>One parameter group's hyperparameters.</summary>
-    public readonly record struct GroupView(IEnumerable<Parameter> Parameters, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool AmsGrad);
+    public readonly record struct GroupView(IEnumerable<Parameter> Parameters, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool AmsGrad, bool Maximize);
 
     private readonly bool _decoupled;
     private readonly Func<Parameter, StateView> _state;
@@ -34,8 +34,26 @@ internal sealed class FusedAdamDriver : IDisposable
         _state = state;
     }
 
+    /// <summary>
+    /// The owning optimizer's <c>step</c>: the closure (if any) with gradients on, then the fused kernels; a group that
+    /// maximizes has no fused kernel, so then the whole step is <paramref name="baseStep"/> (never with a found_inf, which
+    /// only the fused kernels honour: the trainer reads the guard on the host for such optimizers).
+    /// </summary>
+    public Tensor? Run(Func<Tensor>? closure, IReadOnlyList<GroupView> groups, Tensor? foundInf, Action baseStep)
+    {
+        Tensor? loss = null;
+        if (closure is not null) using (enable_grad()) loss = closure();
+        if (groups.Any(g => g.Maximize))
+        {
+            if (foundInf is not null) throw new InvalidOperationException("maximize has no fused kernel; the trainer reads the guard on the host for it");
+            baseStep();
+        }
+        else Step(groups, foundInf);
+        return loss;
+    }
+
     /// <summary>One step of every group; <paramref name="foundInf"/> (or null: never skip) as <see cref="IGuardedOptimizer"/>.</summary>
-    public void Step(IEnumerable<GroupView> groups, Tensor? foundInf)
+    private void Step(IEnumerable<GroupView> groups, Tensor? foundInf)
     {
         using var scope = NewDisposeScope();
         if (_pushSteps) PushStepCounts();

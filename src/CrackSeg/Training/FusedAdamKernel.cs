@@ -19,19 +19,15 @@ internal static class FusedAdamKernel
     private static readonly Lazy<jit.CompilationUnit> Unit = TorchScript.Compile(Source);
 
     private const string Source = """
-        def adamw(params: List[Tensor], grads: List[Tensor], exp_avgs: List[Tensor], exp_avg_sqs: List[Tensor], max_exp_avg_sqs: List[Tensor], steps: List[Tensor], lr: float, beta1: float, beta2: float, weight_decay: float, eps: float, amsgrad: bool, found_inf: Tensor):
+        def fused_step(params: List[Tensor], grads: List[Tensor], exp_avgs: List[Tensor], exp_avg_sqs: List[Tensor], max_exp_avg_sqs: List[Tensor], steps: List[Tensor], lr: float, beta1: float, beta2: float, weight_decay: float, eps: float, amsgrad: bool, decoupled: bool, found_inf: Tensor):
             torch._foreach_add_(steps, 1)
-            torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=amsgrad, maximize=False, grad_scale=None, found_inf=found_inf)
+            if decoupled:
+                torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=amsgrad, maximize=False, grad_scale=None, found_inf=found_inf)
+            else:
+                torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=amsgrad, maximize=False, grad_scale=None, found_inf=found_inf)
             skipped = found_inf.reshape([])
-            for step in steps:
-                step.sub_(skipped)
-
-        def adam(params: List[Tensor], grads: List[Tensor], exp_avgs: List[Tensor], exp_avg_sqs: List[Tensor], max_exp_avg_sqs: List[Tensor], steps: List[Tensor], lr: float, beta1: float, beta2: float, weight_decay: float, eps: float, amsgrad: bool, found_inf: Tensor):
-            torch._foreach_add_(steps, 1)
-            torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=amsgrad, maximize=False, grad_scale=None, found_inf=found_inf)
-            skipped = found_inf.reshape([])
-            for step in steps:
-                step.sub_(skipped)
+            for count in steps:
+                count.sub_(skipped)
         """;
 
     /// <summary>The tensors of one fused call: parameters of one (device, dtype) with their gradients and state.</summary>
@@ -39,6 +35,6 @@ internal static class FusedAdamKernel
 
     /// <summary>Runs one fused step over <paramref name="bucket"/>; <paramref name="foundInf"/> is a float32 0/1 tensor on their device.</summary>
     public static void Step(bool decoupled, Bucket bucket, double lr, double beta1, double beta2, double weightDecay, double eps, bool amsgrad, Tensor foundInf) =>
-        Unit.Value.invoke(decoupled ? "adamw" : "adam", bucket.Params, bucket.Grads, bucket.ExpAvgs, bucket.ExpAvgSqs, bucket.MaxExpAvgSqs,
-            bucket.Steps, lr, beta1, beta2, weightDecay, eps, amsgrad, foundInf);
+        Unit.Value.invoke("fused_step", bucket.Params, bucket.Grads, bucket.ExpAvgs, bucket.ExpAvgSqs, bucket.MaxExpAvgSqs,
+            bucket.Steps, lr, beta1, beta2, weightDecay, eps, amsgrad, decoupled, foundInf);
 }

@@ -224,7 +224,7 @@ public class TorchArchiveTests(ITestOutputHelper output)
         foreach (var candidate in candidates)
         {
             (int Code, string Stdout, string Stderr) result;
-            try { result = RunProcess(candidate!, [script, .. files]); }
+            try { result = ExternalProcess.Run(candidate!, [script, .. files]); }
             catch (System.ComponentModel.Win32Exception) { continue; } // not installed
             if (result.Stdout.Trim() == "NO_TORCH") continue;
             Assert.True(result.Code == 0, $"{candidate} failed: {result.Stderr}{result.Stdout}");
@@ -234,16 +234,6 @@ public class TorchArchiveTests(ITestOutputHelper output)
         return null;
     }
 
-    private static (int Code, string Stdout, string Stderr) RunProcess(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout, stderr.Result);
-    }
 
     private static string Read(ZipArchive zip, string name)
     {

@@ -194,12 +194,7 @@ public class ModelSpeedBenchmarkTests(ITestOutputHelper output)
 
     private static (int Code, string Stdout) Run(string file, string[] args)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout + stderr.Result);
+        var (code, stdout, stderr) = ExternalProcess.Run(file, args);
+        return (code, stdout + stderr);
     }
 }

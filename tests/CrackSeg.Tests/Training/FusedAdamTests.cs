@@ -11,19 +11,9 @@ namespace CrackSeg.Tests.Training;
 /// </summary>
 public class FusedAdamTests
 {
-    private static List<Parameter> Parameters(int seed, ScalarType dtype)
-    {
-        var g = new Generator((ulong)seed);
-        var ps = new List<Parameter>
-        {
-            new(randn([6, 5], generator: g).to(dtype)), new(randn([7], generator: g).to(dtype)), new(randn([2, 3, 3, 3], generator: g).to(dtype)),
-        };
-        foreach (var p in ps) p.DetachFromDisposeScope();
-        return ps;
-    }
+    private static List<Parameter> Parameters(int seed, ScalarType dtype) => OptimizerTestParameters.Make(seed, dtype);
 
-    private static List<Parameter> Copy(IEnumerable<Parameter> ps) =>
-        ps.Select(p => { var c = new Parameter(p.detach().clone()); c.DetachFromDisposeScope(); return c; }).ToList();
+    private static List<Parameter> Copy(IEnumerable<Parameter> ps) => OptimizerTestParameters.Copy(ps);
 
     private static optim.Optimizer Make(string kind, List<Parameter> ps, bool amsgrad = false)
     {
@@ -66,16 +56,7 @@ public class FusedAdamTests
         var b = Copy(a);
         using var oa = Make(fused, a, amsgrad);
         using var ob = Make(reference, b, amsgrad);
-        for (int k = 0; k < 30; k++)
-        {
-            if (k == 10)
-            {
-                OptimizerFactory.SetLearningRate((OptimizerHelper)oa, 0.01);
-                OptimizerFactory.SetLearningRate((OptimizerHelper)ob, 0.01);
-            }
-            Step(oa, a, k);
-            Step(ob, b, k);
-        }
+        StepBoth(oa, a, ob, b, steps: 30, lrChangeAt: 10, newLr: 0.01, Step);
         double diff = MaxDiff(a, b);
         Assert.True(diff < 1e-12, $"max |Δ| {diff}");
         Assert.True(diff > 0 || a.Zip(b).All(p => p.First.Equals(p.Second)));
@@ -94,18 +75,25 @@ public class FusedAdamTests
         using var ob = Make(reference, b);
         // Gradients that do not depend on the parameters: differences can only be rounding, never amplified by the
         // (chaotic) sign flips of Adam oscillating around a minimum.
-        for (int k = 0; k < 300; k++)
-        {
-            if (k == 150)
-            {
-                OptimizerFactory.SetLearningRate((OptimizerHelper)oa, 0.005);
-                OptimizerFactory.SetLearningRate((OptimizerHelper)ob, 0.005);
-            }
-            RandomGradientStep(oa, a, k);
-            RandomGradientStep(ob, b, k);
-        }
+        StepBoth(oa, a, ob, b, steps: 300, lrChangeAt: 150, newLr: 0.005, RandomGradientStep);
         double diff = MaxDiff(a, b);
         Assert.True(diff < 2e-5, $"max |Δ| {diff}");
+    }
+
+    /// <summary>Steps two optimizers alike, both switching to <paramref name="newLr"/> at step <paramref name="lrChangeAt"/>.</summary>
+    private static void StepBoth(optim.Optimizer oa, List<Parameter> a, optim.Optimizer ob, List<Parameter> b, int steps, int lrChangeAt, double newLr,
+        Action<optim.Optimizer, List<Parameter>, int> step)
+    {
+        for (int k = 0; k < steps; k++)
+        {
+            if (k == lrChangeAt)
+            {
+                OptimizerFactory.SetLearningRate((OptimizerHelper)oa, newLr);
+                OptimizerFactory.SetLearningRate((OptimizerHelper)ob, newLr);
+            }
+            step(oa, a, k);
+            step(ob, b, k);
+        }
     }
 
     private static void RandomGradientStep(optim.Optimizer opt, List<Parameter> ps, int k)

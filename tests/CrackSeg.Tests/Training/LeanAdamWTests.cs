@@ -7,19 +7,9 @@ namespace CrackSeg.Tests.Training;
 
 public class LeanAdamWTests
 {
-    private static List<Parameter> Parameters(int seed, ScalarType dtype)
-    {
-        var g = new Generator((ulong)seed);
-        var ps = new List<Parameter>
-        {
-            new(randn([6, 5], generator: g).to(dtype)), new(randn([7], generator: g).to(dtype)), new(randn([2, 3, 3, 3], generator: g).to(dtype)),
-        };
-        foreach (var p in ps) p.DetachFromDisposeScope();
-        return ps;
-    }
+    private static List<Parameter> Parameters(int seed, ScalarType dtype) => OptimizerTestParameters.Make(seed, dtype);
 
-    private static List<Parameter> Copy(IEnumerable<Parameter> ps) =>
-        ps.Select(p => { var c = new Parameter(p.detach().clone()); c.DetachFromDisposeScope(); return c; }).ToList();
+    private static List<Parameter> Copy(IEnumerable<Parameter> ps) => OptimizerTestParameters.Copy(ps);
 
     private static AdamW.ParamGroup[] Groups(List<Parameter> ps, bool amsgrad = false) =>
     [
