@@ -18,13 +18,15 @@ internal static class PredictCommand
         var tile = new Option<int>("--tile") { Description = "Tile size (multiple of 32)", DefaultValueFactory = _ => 512 };
         var overlap = new Option<int>("--overlap") { Description = "Tile overlap in pixels (multiple of 32)", DefaultValueFactory = _ => 64 };
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda | cuda:N" };
+        var tta = new Option<string>("--tta") { Description = "Test-time augmentation: none | flip (3 passes) | d4 (8 passes); probabilities averaged per tile, then blended", DefaultValueFactory = _ => "none" };
         var command = new Command("predict", "Predict crack masks: <stem>_mask.png, <stem>_prob.png and <stem>_overlay.png per image; bad files are reported and skipped");
-        foreach (var o in new Option[] { experiment, checkpoint, config, input, output, threshold, tile, overlap, device }) command.Options.Add(o);
+        foreach (var o in new Option[] { experiment, checkpoint, config, input, output, threshold, tile, overlap, tta, device }) command.Options.Add(o);
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
             string? dir = parse.GetValue(experiment), ckpt = parse.GetValue(checkpoint), cfg = parse.GetValue(config);
             if (dir is null && (ckpt is null || cfg is null))
                 throw new InputException("predict needs --experiment DIR, or --checkpoint PATH together with --config FILE");
+            TtaModes.Parse(parse.GetValue(tta)); // before the model loads: a typo costs nothing
             using var model = dir is not null
                 ? TrainedModel.FromExperiment(dir, ckpt, parse.GetValue(device), context.Log)
                 : TrainedModel.FromCheckpoint(ckpt!, cfg, parse.GetValue(device), context.Log);
@@ -35,6 +37,7 @@ internal static class PredictCommand
                 Threshold = parse.GetValue(threshold),
                 Tile = parse.GetValue(tile),
                 Overlap = parse.GetValue(overlap),
+                Tta = parse.GetValue(tta)!,
             };
             var progress = new Progress<PredictProgress>(p =>
             {
@@ -46,6 +49,7 @@ internal static class PredictCommand
             context.Output.WriteLine($"skipped: {summary.Skipped.Count}");
             foreach (var s in summary.Skipped) context.Output.WriteLine($"  - {s.Input}: {s.Reason}");
             context.Output.WriteLine($"megapixels_per_s: {summary.MegapixelsPerSecond:F3}");
+            context.Output.WriteLine($"tta: {summary.Tta.ToKey()} ({summary.TtaPasses} forward pass{(summary.TtaPasses == 1 ? "" : "es")} per tile: x{summary.TtaPasses} model time)");
             context.Output.WriteLine($"output: {options.Output}");
             return summary.Processed.Count == 0 && summary.Skipped.Count > 0 ? ExitCodes.InputError : ExitCodes.Ok;
         }));

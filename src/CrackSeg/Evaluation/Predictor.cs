@@ -33,7 +33,8 @@ public sealed class Predictor
         double threshold = options.Threshold ?? _model.Config.Metrics.Threshold;
         if (!(threshold >= 0 && threshold <= 1)) throw new InputException($"--threshold: expected a probability in [0, 1], got {threshold}");
         if (options.TileBatch < 1) throw new InputException($"--tile-batch: expected >= 1, got {options.TileBatch}");
-        var tiler = new TiledInference(_model.Model, options.Tile, options.Overlap, options.TileBatch);
+        var tta = new TestTimeAugmentation(TtaModes.Parse(options.Tta));
+        var tiler = new TiledInference(_model.Model, options.Tile, options.Overlap, options.TileBatch, tta);
         var inputs = ListInputs(options.Input);
         Directory.CreateDirectory(options.Output);
         int period = TileGrid.WindowPeriod(_model.Model.Spec);
@@ -61,8 +62,9 @@ public sealed class Predictor
             _log.Debug($"predict: {file} ({result.Width}x{result.Height}, {result.Tiles} tiles) in {result.Seconds:F2} s");
             progress?.Report(new PredictProgress(i + 1, inputs.Count, file, PredictFileStatus.Processed, null));
         }
-        var summary = new PredictionSummary(processed, skipped, clock.Elapsed.TotalSeconds);
-        _log.Info($"predict: {processed.Count} image(s) written to {options.Output}, {skipped.Count} skipped, {summary.Seconds:F1} s ({summary.MegapixelsPerSecond:F2} MP/s)");
+        var summary = new PredictionSummary(processed, skipped, clock.Elapsed.TotalSeconds, tta.Mode, tta.Passes);
+        _log.Info($"predict: {processed.Count} image(s) written to {options.Output}, {skipped.Count} skipped, {summary.Seconds:F1} s ({summary.MegapixelsPerSecond:F2} MP/s" +
+                  (tta.Passes > 1 ? $", TTA {tta.Mode.ToKey()}: {tta.Passes} passes per tile)" : ")"));
         return summary;
     }
 
