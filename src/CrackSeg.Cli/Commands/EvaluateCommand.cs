@@ -41,7 +41,7 @@ internal static class EvaluateCommand
             var o = context.Output;
             o.WriteLine($"evaluation: {outcome.OutputDir}");
             o.WriteLine($"split: {r.Split} ({r.ImageCount} images{(r.DatasetName is { } name ? $" of {name}" : "")})");
-            o.WriteLine($"tta: {r.Tta.ToKey()} ({r.TtaPasses} forward pass{(r.TtaPasses == 1 ? "" : "es")} per image: x{r.TtaPasses} model time)");
+            o.WriteLine($"tta: {r.Tta.ToKey()} ({r.TtaPasses} forward pass{(r.TtaPasses == 1 ? "" : "es")} per image{TimeFactor(r.TtaTimeFactor)})");
             o.WriteLine($"seconds: {r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} ({(r.Seconds > 0 ? r.ImageCount / r.Seconds : 0).ToString("F2", CultureInfo.InvariantCulture)} images/s)");
             o.WriteLine($"checkpoint: {r.Checkpoint.Path} ({r.Checkpoint.Choice}, {r.Checkpoint.KindName}{(r.Checkpoint.Epoch is int e ? $", epoch {e}" : "")})");
             o.WriteLine($"threshold: {r.Threshold.ToString(CultureInfo.InvariantCulture)}");
@@ -61,4 +61,8 @@ internal static class EvaluateCommand
         }));
         return command;
     }
+
+    /// <summary>", model time x7.91 measured" (CPU), or nothing where it was not measured.</summary>
+    internal static string TimeFactor(double? factor) =>
+        factor is double f ? $", model time x{f.ToString("F2", CultureInfo.InvariantCulture)} measured" : "";
 }

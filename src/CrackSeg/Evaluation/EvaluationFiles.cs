@@ -73,6 +73,7 @@ public static class EvaluationFiles
         Float(w, "images_per_second", r.Seconds > 0 ? r.ImageCount / r.Seconds : null);
         w.WriteString("tta", r.Tta.ToKey());
         w.WriteNumber("tta_passes", r.TtaPasses);
+        Float(w, "tta_time_factor", r.TtaTimeFactor);
         Float(w, "loss", m.Loss);
         w.WriteString("overlay_colours", OverlayRenderer.Legend);
 

@@ -32,6 +32,8 @@ public sealed record EvaluationReport
     public TtaMode Tta { get; init; } = TtaMode.None;
     /// <summary>Forward passes per image (1, 3 or 8): the factor TTA multiplies the model's time by.</summary>
     public int TtaPasses { get; init; } = 1;
+    /// <summary>Measured time of all TTA passes over the identity pass (CPU only; see <see cref="TestTimeAugmentation.MeasuredTimeFactor"/>).</summary>
+    public double? TtaTimeFactor { get; init; } = 1.0;
     /// <summary>Dataset counts, per-image counts, loss and histograms from the accumulator.</summary>
     public required MetricResult Metrics { get; init; }
     /// <summary>ODS/OIS/AP and the PR curve from the accumulator's histograms (one pass, no re-run per threshold).</summary>

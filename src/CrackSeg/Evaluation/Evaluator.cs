@@ -12,14 +12,15 @@ namespace CrackSeg.Evaluation;
 
 /// <summary>What `crackseg evaluate` produced.</summary>
 /// <param name="Report">The numbers.</param>
-/// <param name="OutputDir">The evaluation folder (DIR/evaluation for the test split).</param>
+/// <param name="OutputDir">The evaluation folder (DIR/evaluation for the test split, DIR/evaluation/&lt;dataset&gt; for all).</param>
 /// <param name="Files">Every file written, absolute paths.</param>
 public sealed record EvaluationOutcome(EvaluationReport Report, string OutputDir, IReadOnlyList<string> Files);
 
 /// <summary>
 /// `crackseg evaluate`: re-creates an experiment's model from its config.yaml and a checkpoint, runs the split
-/// recorded in splits.json at full image size, and writes metrics.json, per_image.csv, pr_curve.png and
-/// overlays to DIR/evaluation/, plus metrics/test_metrics.json for the test split.
+/// recorded in splits.json, or every pair of a dataset (<see cref="EvaluationData"/>), at full image size, with
+/// optional test-time augmentation, and writes metrics.json, per_image.csv, pr_curve.png and overlays to
+/// DIR/evaluation/ (DIR/evaluation_val/, DIR/evaluation/&lt;dataset&gt;/), plus metrics/test_metrics.json for the test split.
 /// </summary>
 /// <remarks>
 /// One pass over the data: every metric accumulates on the device (confusion counts, the probability histogram
@@ -143,6 +144,7 @@ public sealed class Evaluator
                 Seconds = clock.Elapsed.TotalSeconds,
                 Tta = tta.Mode,
                 TtaPasses = tta.Passes,
+                TtaTimeFactor = tta.MeasuredTimeFactor,
                 Metrics = metrics,
                 Sweep = sweep,
                 Images = images,

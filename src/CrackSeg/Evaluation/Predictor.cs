@@ -62,9 +62,9 @@ public sealed class Predictor
             _log.Debug($"predict: {file} ({result.Width}x{result.Height}, {result.Tiles} tiles) in {result.Seconds:F2} s");
             progress?.Report(new PredictProgress(i + 1, inputs.Count, file, PredictFileStatus.Processed, null));
         }
-        var summary = new PredictionSummary(processed, skipped, clock.Elapsed.TotalSeconds, tta.Mode, tta.Passes);
+        var summary = new PredictionSummary(processed, skipped, clock.Elapsed.TotalSeconds, tta.Mode, tta.Passes, tta.MeasuredTimeFactor);
         _log.Info($"predict: {processed.Count} image(s) written to {options.Output}, {skipped.Count} skipped, {summary.Seconds:F1} s ({summary.MegapixelsPerSecond:F2} MP/s" +
-                  (tta.Passes > 1 ? $", TTA {tta.Mode.ToKey()}: {tta.Passes} passes per tile)" : ")"));
+                  (tta.Passes > 1 ? $", TTA {tta.Mode.ToKey()}: {tta.Passes} passes per tile, model time x{tta.MeasuredTimeFactor:F2})" : ")"));
         return summary;
     }
 

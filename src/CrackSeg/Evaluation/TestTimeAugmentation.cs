@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CrackSeg.Common;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -75,12 +76,15 @@ public sealed class TestTimeAugmentation
     /// <summary>Logits below this magnitude keep their sigmoid; saturated averages (p = 0 or 1) are clamped to it.</summary>
     private const double LogitLimit = 100;
 
+    private double _identitySeconds, _allSeconds;
+
     public TestTimeAugmentation(TtaMode mode)
     {
         Mode = mode;
         Transforms = TransformsOf(mode);
     }
 
+    /// <summary>No augmentation (shared: it measures nothing).</summary>
     public static readonly TestTimeAugmentation None = new(TtaMode.None);
 
     public TtaMode Mode { get; }
@@ -88,6 +92,13 @@ public sealed class TestTimeAugmentation
 
     /// <summary>Forward passes per input: the factor by which TTA multiplies the model's share of the run time.</summary>
     public int Passes => Transforms.Count;
+
+    /// <summary>
+    /// Measured cost: the time of all passes over the time of the identity pass alone, summed over every call so
+    /// far (≈ <see cref="Passes"/>, more when transposed inputs run slower). Measured on the CPU only, where each
+    /// forward pass has finished when it returns; null on an accelerator, or before any call. 1 for none.
+    /// </summary>
+    public double? MeasuredTimeFactor => Mode == TtaMode.None ? 1.0 : _identitySeconds > 0 ? _allSeconds / _identitySeconds : null;
 
     /// <summary>The transforms of a mode, identity first.</summary>
     public static IReadOnlyList<DihedralTransform> TransformsOf(TtaMode mode) => mode switch
@@ -105,12 +116,18 @@ public sealed class TestTimeAugmentation
     public Tensor Probabilities(Func<Tensor, Tensor> model, Tensor images)
     {
         using var scope = NewDisposeScope();
+        bool timed = Mode != TtaMode.None && images.device_type == DeviceType.CPU;
         Tensor? sum = null;
         foreach (var t in Transforms)
         {
             using var pass = NewDisposeScope();
+            long start = Stopwatch.GetTimestamp();
             var probabilities = t.Invert(sigmoid(model(t.Apply(images)).to(ScalarType.Float32)));
             sum = sum is null ? probabilities.contiguous().MoveToOuterDisposeScope() : sum.add_(probabilities);
+            if (!timed) continue;
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            _allSeconds += seconds;
+            if (t == DihedralTransform.Identity) _identitySeconds += seconds;
         }
         if (Passes > 1) sum!.div_(Passes);
         return sum!.MoveToOuterDisposeScope();

@@ -40,6 +40,7 @@ public sealed class DatasetEvaluationTests(TrainedExperimentFixture fixture)
         Assert.Equal(5L * Width * Height, root.GetProperty("pixels").GetInt64());
         Assert.Equal("flip", root.GetProperty("tta").GetString());
         Assert.Equal(3, root.GetProperty("tta_passes").GetInt32());
+        Assert.InRange(root.GetProperty("tta_time_factor").GetDouble(), 1.0001, 20); // measured on the CPU: about 3
 
         // Stems are qualified by their folder, and each image is scored against its own folder's mask.
         var stems = outcome.Report.Images.Select(i => i.Stem).ToList();

@@ -30,6 +30,8 @@ public sealed class TestTimeAugmentationTests
         Assert.Equal(new long[] { 2, 1, 6, 10 }, probabilities.shape);
         Assert.Equal(ScalarType.Float32, probabilities.dtype);
         AssertClose(Expected(images, TestTimeAugmentation.TransformsOf(mode)), probabilities, 1e-6);
+        // The cost is measured on the CPU: every pass over the identity pass alone.
+        Assert.True(tta.MeasuredTimeFactor is double factor && (mode == TtaMode.None ? factor == 1 : factor > 1), $"{tta.MeasuredTimeFactor}");
         if (mode != TtaMode.None)
         {
             // The check can fail: averaging the views moves the ramp model's output well away from one pass.
