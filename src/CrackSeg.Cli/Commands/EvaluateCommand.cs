@@ -41,7 +41,7 @@ internal static class EvaluateCommand
             var o = context.Output;
             o.WriteLine($"evaluation: {outcome.OutputDir}");
             o.WriteLine($"split: {r.Split} ({r.ImageCount} images{(r.DatasetName is { } name ? $" of {name}" : "")})");
-            o.WriteLine($"tta: {r.Tta.ToKey()} ({r.TtaPasses} forward pass{(r.TtaPasses == 1 ? "" : "es")} per image{TimeFactor(r.TtaTimeFactor)})");
+            o.WriteLine($"tta: {r.Tta.ToKey()} ({r.TtaPasses} forward pass{(r.TtaPasses == 1 ? "" : "es")} per image{TimeFactor(r.TtaPasses > 1 ? r.TtaTimeFactor : null)})");
             o.WriteLine($"seconds: {r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} ({(r.Seconds > 0 ? r.ImageCount / r.Seconds : 0).ToString("F2", CultureInfo.InvariantCulture)} images/s)");
             o.WriteLine($"checkpoint: {r.Checkpoint.Path} ({r.Checkpoint.Choice}, {r.Checkpoint.KindName}{(r.Checkpoint.Epoch is int e ? $", epoch {e}" : "")})");
             o.WriteLine($"threshold: {r.Threshold.ToString(CultureInfo.InvariantCulture)}");

@@ -49,7 +49,7 @@ internal static class PredictCommand
             context.Output.WriteLine($"skipped: {summary.Skipped.Count}");
             foreach (var s in summary.Skipped) context.Output.WriteLine($"  - {s.Input}: {s.Reason}");
             context.Output.WriteLine($"megapixels_per_s: {summary.MegapixelsPerSecond:F3}");
-            context.Output.WriteLine($"tta: {summary.Tta.ToKey()} ({summary.TtaPasses} forward pass{(summary.TtaPasses == 1 ? "" : "es")} per tile{EvaluateCommand.TimeFactor(summary.TtaTimeFactor)})");
+            context.Output.WriteLine($"tta: {summary.Tta.ToKey()} ({summary.TtaPasses} forward pass{(summary.TtaPasses == 1 ? "" : "es")} per tile{EvaluateCommand.TimeFactor(summary.TtaPasses > 1 ? summary.TtaTimeFactor : null)})");
             context.Output.WriteLine($"output: {options.Output}");
             return summary.Processed.Count == 0 && summary.Skipped.Count > 0 ? ExitCodes.InputError : ExitCodes.Ok;
         }));
