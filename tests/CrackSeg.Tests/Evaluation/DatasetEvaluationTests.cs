@@ -83,6 +83,7 @@ public sealed class DatasetEvaluationTests(TrainedExperimentFixture fixture)
         Assert.Equal(Path.Combine(experiment, "evaluation"), test.OutputDir);         // unchanged for the test split
         Assert.Equal(16, whole.Report.ImageCount);                                     // train, val and test
         Assert.Equal(4, test.Report.ImageCount);
+        Assert.Empty(CrackSeg.Artifacts.ArtifactVerifier.Verify(experiment)); // `artifacts verify` still passes
         Assert.Equal("none", JsonDocument.Parse(File.ReadAllText(Path.Combine(test.OutputDir, "metrics.json"))).RootElement.GetProperty("tta").GetString());
 
         var run = ExperimentRecord.Load(experiment);
