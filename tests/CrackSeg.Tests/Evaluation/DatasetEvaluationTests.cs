@@ -73,6 +73,33 @@ public sealed class DatasetEvaluationTests(TrainedExperimentFixture fixture)
     }
 
     [Fact]
+    public void Predict_WithTta_WritesTheAveragedProbabilities_AndReportsItsCost()
+    {
+        using var temp = new TempDir();
+        string input = Path.Combine(temp.Path, "in");
+        SyntheticCracks.Generate(input, 1, Width, Height, seed: 31);
+        using var model = TrainedModel.FromExperiment(fixture.ExperimentDir, "best", "cpu", RunLog.Silent);
+        var summary = new Predictor(model, RunLog.Silent).Run(new PredictOptions
+        {
+            Input = Path.Combine(input, "images"), Output = Path.Combine(temp.Path, "out"), Tile = 64, Overlap = 32, Tta = "d4",
+        });
+        Assert.Equal((TtaMode.D4, 8), (summary.Tta, summary.TtaPasses));
+        Assert.True(summary.TtaTimeFactor > 1, $"{summary.TtaTimeFactor}");
+
+        var file = Assert.Single(summary.Processed);
+        var written = EvaluationTestFiles.GreyPixels(file.Probability, out _, out _);
+        using var scope = NewDisposeScope();
+        using var decoded = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(file.Input);
+        var rgb = new byte[decoded.Width * decoded.Height * 3];
+        decoded.CopyPixelDataTo(rgb);
+        var tiler = new TiledInference(model.Model, tile: 64, overlap: 32, tta: new TestTimeAugmentation(TtaMode.D4));
+        var expected = ImageTensors.GreyBytes(tiler.Probabilities(ImageTensors.Normalised(rgb, Height, Width, CPU)).mul(255));
+        Assert.Equal(expected, written);
+        var plain = ImageTensors.GreyBytes(new TiledInference(model.Model, tile: 64, overlap: 32).Probabilities(ImageTensors.Normalised(rgb, Height, Width, CPU)).mul(255));
+        Assert.NotEqual(plain, written); // the augmentation changed the output
+    }
+
+    [Fact]
     public void AllPairsOfTheRecordedFlatDataset_GoToTheirOwnFolder_AndReportAndCompareShowThem()
     {
         string experiment = fixture.CopyExperiment();
