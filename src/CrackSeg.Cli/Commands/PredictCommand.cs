@@ -18,14 +18,16 @@ internal static class PredictCommand
         var tile = new Option<int?>("--tile") { Description = "Tile size (multiple of 32; default 512, or the ONNX model's export size)" };
         var overlap = new Option<int?>("--overlap") { Description = "Tile overlap in pixels (default 64, at most half the tile)" };
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda | cuda:N" };
+        var tta = new Option<string>("--tta") { Description = "Test-time augmentation: none | flip (3 passes) | d4 (8 passes); probabilities averaged per tile, then blended", DefaultValueFactory = _ => "none" };
         var precision = new Option<string?>("--precision") { Description = "fp32 | tf32 | bf16 | fp16 (torch backend; default: the run's training.precision)" };
         var backend = new Option<string>("--backend") { Description = "torch | onnx (onnx: DIR/export/model.onnx, or --model)", DefaultValueFactory = _ => "torch" };
         var onnxModel = new Option<string?>("--model") { Description = "An exported model.onnx (ONNX Runtime; no checkpoint or config needed)" };
         var command = new Command("predict", "Predict crack masks: <stem>_mask.png, <stem>_prob.png and <stem>_overlay.png per image; bad files are reported and skipped");
-        foreach (var o in new Option[] { experiment, checkpoint, config, input, output, threshold, tile, overlap, device, precision, backend, onnxModel }) command.Options.Add(o);
+        foreach (var o in new Option[] { experiment, checkpoint, config, input, output, threshold, tile, overlap, tta, device, precision, backend, onnxModel }) command.Options.Add(o);
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
             string? dir = parse.GetValue(experiment), ckpt = parse.GetValue(checkpoint), cfg = parse.GetValue(config);
+            TtaModes.Parse(parse.GetValue(tta)); // before the model loads: a typo costs nothing
             using var model = Open(context, dir, ckpt, cfg, parse.GetValue(device), parse.GetValue(backend)!, parse.GetValue(onnxModel), parse.GetValue(precision));
             int tileSize = parse.GetValue(tile) ?? model.FixedTile ?? 512;
             var options = new PredictOptions
@@ -35,6 +37,7 @@ internal static class PredictCommand
                 Threshold = parse.GetValue(threshold),
                 Tile = tileSize,
                 Overlap = parse.GetValue(overlap) ?? Math.Min(64, tileSize / 2),
+                Tta = parse.GetValue(tta)!,
             };
             var progress = new Progress<PredictProgress>(p =>
             {
@@ -46,6 +49,7 @@ internal static class PredictCommand
             context.Output.WriteLine($"skipped: {summary.Skipped.Count}");
             foreach (var s in summary.Skipped) context.Output.WriteLine($"  - {s.Input}: {s.Reason}");
             context.Output.WriteLine($"megapixels_per_s: {summary.MegapixelsPerSecond:F3}");
+            context.Output.WriteLine($"tta: {summary.Tta.ToKey()} ({summary.TtaPasses} forward pass{(summary.TtaPasses == 1 ? "" : "es")} per tile{EvaluateCommand.TimeFactor(summary.TtaPasses > 1 ? summary.TtaTimeFactor : null)})");
             context.Output.WriteLine($"output: {options.Output}");
             return summary.Processed.Count == 0 && summary.Skipped.Count > 0 ? ExitCodes.InputError : ExitCodes.Ok;
         }));

@@ -106,6 +106,46 @@ public sealed class DatasetIndex
         return FromLists(resolvedRoot, layout, splits.Seed, splits.Ratios?.ToArray(), splits.SourceSplitFile, splits, data, log);
     }
 
+    /// <summary>
+    /// Every pair under <paramref name="root"/>, for evaluating a model on a whole dataset (`evaluate --split
+    /// all`): layout (a) puts all its pairs in <see cref="Test"/>; layout (b) keeps each folder's pairs in its
+    /// split, any of train/, val/, test/ may be missing, and stems are qualified by their folder
+    /// ("test/001") since the folders may reuse names. No train split is required and no split file is read.
+    /// </summary>
+    /// <exception cref="InputException">No such folder, no known layout, a problem in fail mode, or no usable pair.</exception>
+    public static DatasetIndex Everything(DataConfig data, string root, RunLog log)
+    {
+        root = RequireRoot(root, "--data");
+        bool flat = Directory.Exists(Path.Combine(root, "images"));
+        var folders = SplitNames.All.Where(s => Directory.Exists(Path.Combine(root, s.ToKey()))).ToList();
+        if (flat && folders.Count > 0)
+            throw new InputException($"--data: {root} has both images/ and {folders[0].ToKey()}/; keep one layout (images/ + masks/, or train|val|test/{{images,masks}})");
+        if (!flat && folders.Count == 0)
+            throw new InputException($"--data: {root} holds no dataset: expected {Path.Combine(root, "images")} + {Path.Combine(root, "masks")}, or train|val|test/{{images,masks}} (any of them)");
+
+        var problems = new List<DataProblem>();
+        var splitPairs = new[] { new List<SamplePair>(), new List<SamplePair>(), new List<SamplePair>() };
+        foreach (var split in flat ? [SplitName.Test] : folders)
+        {
+            string dir = flat ? root : Path.Combine(root, split.ToKey());
+            RequireMasksFolder(dir, requireImages: true);
+            var (candidates, scanProblems) = PairScanner.Scan(Path.Combine(dir, "images"), Path.Combine(dir, "masks"));
+            var (pairs, fileProblems) = PairInspector.Inspect(candidates, data.MaxPixels);
+            problems.AddRange(scanProblems);
+            problems.AddRange(fileProblems);
+            splitPairs[(int)split] = DatasetSplitter.SortByStem(flat ? pairs : pairs.Select(p => p with { Stem = $"{split.ToKey()}/{p.Stem}" }));
+        }
+        problems.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path) is var c && c != 0 ? c : a.Kind.CompareTo(b.Kind));
+        var excluded = DataProblemPolicy.Apply(problems, data, log, root);
+        var index = new DatasetIndex(root, flat ? DatasetLayout.Flat : DatasetLayout.SplitFolders, null, null, null,
+            splitPairs[0], splitPairs[1], splitPairs[2], excluded, problems);
+        if (index.Count == 0)
+            throw new InputException($"--data: no usable image/mask pairs in {root} ({excluded.Count} file(s) excluded)");
+        log.Info($"data: {index.Count} pairs in {root} ({index.Layout.Describe()}), all evaluated" +
+                 (excluded.Count > 0 ? $"; {excluded.Count} file(s) excluded" : ""));
+        return index;
+    }
+
     private static DatasetIndex BuildFromFolders(string root, DataConfig data, RunLog log, bool requireTrain)
     {
         var problems = new List<DataProblem>();

@@ -66,10 +66,14 @@ public static class EvaluationFiles
         w.WriteNumber("histogram_bins", m.Histogram.Bins);
         w.WriteNumber("tolerance_px", r.TolerancePx);
         w.WriteString("data_root", r.DataRoot);
+        if (r.DatasetName is not null) w.WriteString("dataset_name", r.DatasetName);
         w.WriteString("device", r.Device);
         w.WriteString("evaluated_at", ArtifactFormat.Timestamp(r.EvaluatedAt));
         Float(w, "seconds", r.Seconds);
         Float(w, "images_per_second", r.Seconds > 0 ? r.ImageCount / r.Seconds : null);
+        w.WriteString("tta", r.Tta.ToKey());
+        w.WriteNumber("tta_passes", r.TtaPasses);
+        Float(w, "tta_time_factor", r.TtaTimeFactor);
         Float(w, "loss", m.Loss);
         w.WriteString("overlay_colours", OverlayRenderer.Legend);
 

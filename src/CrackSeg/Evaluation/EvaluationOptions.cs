@@ -7,9 +7,11 @@ public sealed record EvaluationOptions
     public required string Experiment { get; init; }
     /// <summary>"best" (best_model.pth), "last" (newest checkpoints/epoch_N.pth) or a .pth path (ours, Python crackseg, or a bare state_dict).</summary>
     public string Checkpoint { get; init; } = "best";
-    /// <summary>"test" or "val": the split recorded in splits.json.</summary>
+    /// <summary>"test" or "val": the split recorded in splits.json; "all": every pair of the dataset (<see cref="DataRoot"/>, else the recorded one), written to DIR/evaluation/&lt;dataset name&gt;/.</summary>
     public string Split { get; init; } = "test";
-    /// <summary>Dataset root instead of the one recorded in splits.json (data moved to another machine).</summary>
+    /// <summary>Test-time augmentation: "none", "flip" (3 passes) or "d4" (8 passes).</summary>
+    public string Tta { get; init; } = "none";
+    /// <summary>Dataset root: with test/val, instead of the one recorded in splits.json (data moved); with all, any dataset.</summary>
     public string? DataRoot { get; init; }
     /// <summary>Probability threshold of the binary metrics; null: metrics.threshold of the config.</summary>
     public double? Threshold { get; init; }
@@ -27,7 +29,7 @@ public sealed record EvaluationOptions
     public InferenceBackend Backend { get; init; } = InferenceBackend.Torch;
     /// <summary>The model.onnx of the Onnx backend; null: DIR/export/model.onnx.</summary>
     public string? OnnxModel { get; init; }
-    /// <summary>Output folder; null: DIR/evaluation for the test split, DIR/evaluation_val for val (+ "_onnx" for the Onnx backend).</summary>
+    /// <summary>Output folder; null: DIR/evaluation for the test split, DIR/evaluation_val for val, DIR/evaluation/&lt;dataset name&gt; for all (+ "_onnx" for the Onnx backend).</summary>
     public string? OutputDir { get; init; }
 }
 

@@ -20,12 +20,20 @@ public sealed record EvaluationReport
     public required string ExperimentDir { get; init; }
     public required string Split { get; init; }
     public required string DataRoot { get; init; }
+    /// <summary>The dataset's name for `--split all` (the folder under DIR/evaluation/); null for the recorded splits.</summary>
+    public string? DatasetName { get; init; }
     public required CheckpointInfo Checkpoint { get; init; }
     public required string Device { get; init; }
     public required int TolerancePx { get; init; }
     public required DateTimeOffset EvaluatedAt { get; init; }
     /// <summary>Wall time of the metric pass (model, metrics and host copy; not the overlays or files).</summary>
     public required double Seconds { get; init; }
+    /// <summary>The test-time augmentation the probabilities were averaged over.</summary>
+    public TtaMode Tta { get; init; } = TtaMode.None;
+    /// <summary>Forward passes per image (1, 3 or 8): the factor TTA multiplies the model's time by.</summary>
+    public int TtaPasses { get; init; } = 1;
+    /// <summary>Measured time of all TTA passes over the identity pass (CPU only; see <see cref="TestTimeAugmentation.MeasuredTimeFactor"/>).</summary>
+    public double? TtaTimeFactor { get; init; } = 1.0;
     /// <summary>Dataset counts, per-image counts, loss and histograms from the accumulator.</summary>
     public required MetricResult Metrics { get; init; }
     /// <summary>ODS/OIS/AP and the PR curve from the accumulator's histograms (one pass, no re-run per threshold).</summary>

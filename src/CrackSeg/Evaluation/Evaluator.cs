@@ -12,14 +12,15 @@ namespace CrackSeg.Evaluation;
 
 /// <summary>What `crackseg evaluate` produced.</summary>
 /// <param name="Report">The numbers.</param>
-/// <param name="OutputDir">The evaluation folder (DIR/evaluation for the test split).</param>
+/// <param name="OutputDir">The evaluation folder (DIR/evaluation for the test split, DIR/evaluation/&lt;dataset&gt; for all).</param>
 /// <param name="Files">Every file written, absolute paths.</param>
 public sealed record EvaluationOutcome(EvaluationReport Report, string OutputDir, IReadOnlyList<string> Files);
 
 /// <summary>
 /// `crackseg evaluate`: re-creates an experiment's model from its config.yaml and a checkpoint, runs the split
-/// recorded in splits.json at full image size, and writes metrics.json, per_image.csv, pr_curve.png and
-/// overlays to DIR/evaluation/, plus metrics/test_metrics.json for the test split.
+/// recorded in splits.json, or every pair of a dataset (<see cref="EvaluationData"/>), at full image size, with
+/// optional test-time augmentation, and writes metrics.json, per_image.csv, pr_curve.png and overlays to
+/// DIR/evaluation/ (DIR/evaluation_val/, DIR/evaluation/&lt;dataset&gt;/), plus metrics/test_metrics.json for the test split.
 /// </summary>
 /// <remarks>
 /// One pass over the data: every metric accumulates on the device (confusion counts, the probability histogram
@@ -41,47 +42,44 @@ public sealed class Evaluator
     /// <exception cref="InputException">Missing folder, config, splits.json, data or checkpoint; a checkpoint that does not fit; bad options.</exception>
     public EvaluationOutcome Run(EvaluationOptions options, CancellationToken cancellation = default)
     {
-        var split = ParseSplit(options.Split);
+        var target = EvaluationTargets.Parse(options.Split);
+        var tta = new TestTimeAugmentation(TtaModes.Parse(options.Tta));
         ValidateOptions(options);
         var folder = ExperimentFolder.Open(options.Experiment);
         var config = TrainedModel.ReadExperimentConfig(folder);
-        if (!File.Exists(folder.SplitsJson))
-            throw new InputException($"experiment folder '{folder.Root}' has no splits.json (expected {folder.SplitsJson}, written by `crackseg train`)");
-        var index = DatasetIndex.FromSplits(SplitsFile.Read(folder.SplitsJson), config.Data, _log, options.DataRoot);
-        if (index[split].Count == 0)
-            throw new InputException($"{folder.SplitsJson}: the {split.ToKey()} split has no usable images in {index.Root}" +
-                                     (split == SplitName.Test ? "; evaluate the validation split with --split val" : ""));
+        var data = EvaluationData.Resolve(folder, config, target, options, _log);
         double threshold = options.Threshold ?? config.Metrics.Threshold;
 
         using var trained = Open(options, folder, config);
-        using var cache = SampleCache.Build(index, config.Data, _log, splits: [split]);
-        var pairs = cache.Index[split];
-        if (pairs.Count == 0) throw new InputException($"data: no {split.ToKey()} image of {index.Root} could be decoded");
-        var loader = new BatchLoader(cache, pairs, BatchLoaderOptions.ForEvaluation(config.Data, options.BatchSize ?? config.Training.BatchSize, trained.Device));
+        using var cache = SampleCache.Build(data.Index, data.Config, _log, splits: data.Splits);
+        var pairs = data.Splits.SelectMany(s => cache.Index[s]).ToList();
+        if (pairs.Count == 0) throw new InputException($"data: no {data.Description} image of {data.Index.Root} could be decoded");
+        var loader = new BatchLoader(cache, pairs, BatchLoaderOptions.ForEvaluation(data.Config, options.BatchSize ?? config.Training.BatchSize, trained.Device));
 
-        _log.Info($"evaluating {pairs.Count} {split.ToKey()} images at threshold {threshold} (tolerance {options.TolerancePx} px)");
-        var report = Measure(trained, loader, threshold, options.TolerancePx, cancellation) with
+        _log.Info($"evaluating {pairs.Count} {data.Description} images at threshold {threshold} (tolerance {options.TolerancePx} px" +
+                  (tta.Passes > 1 ? $", TTA {tta.Mode.ToKey()}: {tta.Passes} passes per image)" : ")"));
+        var report = Measure(trained, loader, threshold, options.TolerancePx, cancellation, tta) with
         {
             ExperimentDir = folder.Root,
-            Split = split.ToKey(),
-            DataRoot = index.Root,
+            Split = target.ToKey(),
+            DataRoot = data.Index.Root,
+            DatasetName = data.DatasetFolder,
         };
-        _log.Info($"{split.ToKey()}: IoU {report.Metrics.Iou:F4}, F1 {report.Metrics.F1:F4}, ODS {report.Sweep.Ods.F:F4} @ {report.Sweep.Ods.Threshold:0.###}, " +
+        _log.Info($"{data.Description}: IoU {report.Metrics.Iou:F4}, F1 {report.Metrics.F1:F4}, ODS {report.Sweep.Ods.F:F4} @ {report.Sweep.Ods.Threshold:0.###}, " +
                   $"OIS {report.Sweep.Ois:F4}, AP {report.Sweep.AveragePrecision:F4}, F@{options.TolerancePx}px {report.Tolerance.F:F4}, clDice {report.ClDice:F4} " +
-                  $"({report.ImageCount} images, {report.Seconds:F1} s)");
+                  $"({report.ImageCount} images, {report.Seconds:F1} s, TTA {tta.Mode.ToKey()} ×{tta.Passes})");
 
         // The ONNX backend writes beside the checkpoint's evaluation, never over it, and leaves the run's test_metrics.json alone.
         bool onnx = options.Backend == InferenceBackend.Onnx;
-        string defaultDir = (split == SplitName.Test ? "evaluation" : "evaluation_val") + (onnx ? "_onnx" : "");
-        string outputDir = Path.GetFullPath(options.OutputDir ?? Path.Combine(folder.Root, defaultDir));
+        string outputDir = Path.GetFullPath(options.OutputDir ?? data.OutputDir + (onnx ? "_onnx" : ""));
         var files = new List<string>(EvaluationFiles.Write(report, outputDir));
-        if (split == SplitName.Test && !onnx)
+        if (target == EvaluationTarget.Test && !onnx)
         {
             string testMetrics = Path.Combine(folder.MetricsDir, "test_metrics.json");
             AtomicFile.WriteAllText(testMetrics, EvaluationFiles.TestMetricsJson(report));
             files.Add(testMetrics);
         }
-        files.AddRange(WriteOverlays(trained, loader, report, options.Overlays, Path.Combine(outputDir, EvaluationFiles.OverlaysFolder), cancellation));
+        files.AddRange(WriteOverlays(trained, loader, report, options.Overlays, Path.Combine(outputDir, EvaluationFiles.OverlaysFolder), tta, cancellation));
         _log.Info($"evaluation written to {outputDir}");
         return new EvaluationOutcome(report, outputDir, files);
     }
@@ -109,8 +107,10 @@ public sealed class Evaluator
     }
 
     /// <summary>The metric pass; ExperimentDir, Split and DataRoot are left for the caller to fill in.</summary>
-    internal EvaluationReport Measure(EvaluatedModel trained, BatchLoader loader, double threshold, int tolerancePx, CancellationToken cancellation)
+    internal EvaluationReport Measure(EvaluatedModel trained, BatchLoader loader, double threshold, int tolerancePx, CancellationToken cancellation,
+        TestTimeAugmentation? tta = null)
     {
+        tta ??= TestTimeAugmentation.None;
         var device = trained.Device;
         var clock = Stopwatch.StartNew();
         var stems = new List<string>();
@@ -127,7 +127,7 @@ public sealed class Evaluator
                 {
                     using var scope = NewDisposeScope();
                     using var _ = batch;
-                    var logits = trained.Model.forward(batch.Images);
+                    var logits = tta.Logits(trained.Model.forward, batch.Images);
                     foreach (var (imageLogits, masks, count) in ContentCrops(batch, logits))
                     {
                         accumulator.Update(imageLogits, masks);
@@ -165,6 +165,9 @@ public sealed class Evaluator
                 TolerancePx = tolerancePx,
                 EvaluatedAt = DateTimeOffset.Now,
                 Seconds = clock.Elapsed.TotalSeconds,
+                Tta = tta.Mode,
+                TtaPasses = tta.Passes,
+                TtaTimeFactor = tta.MeasuredTimeFactor,
                 Metrics = metrics,
                 Sweep = sweep,
                 Images = images,
@@ -205,7 +208,8 @@ public sealed class Evaluator
     }
 
     /// <summary>Overlays of the <paramref name="k"/> best and <paramref name="k"/> worst images by F1 (no image twice).</summary>
-    private List<string> WriteOverlays(EvaluatedModel trained, BatchLoader loader, EvaluationReport report, int k, string dir, CancellationToken cancellation)
+    private List<string> WriteOverlays(EvaluatedModel trained, BatchLoader loader, EvaluationReport report, int k, string dir,
+        TestTimeAugmentation tta, CancellationToken cancellation)
     {
         var written = new List<string>();
         if (Directory.Exists(dir))
@@ -225,8 +229,7 @@ public sealed class Evaluator
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             using var batch = loader.LoadBatch(0, group.Select(c => c.Index).ToArray());
-            var logits = trained.Model.forward(batch.Images);
-            var predicted = sigmoid(logits.to(ScalarType.Float32)).nan_to_num(0.0).ge(report.Threshold);
+            var predicted = tta.Probabilities(trained.Model.forward, batch.Images).nan_to_num(0.0).ge(report.Threshold);
             var images = ImageTensors.Denormalised255(batch.Images);
             for (int j = 0; j < group.Length; j++)
             {
@@ -242,13 +245,6 @@ public sealed class Evaluator
         }
         return written;
     }
-
-    private static SplitName ParseSplit(string split) => split switch
-    {
-        "test" => SplitName.Test,
-        "val" => SplitName.Val,
-        _ => throw new InputException($"--split: expected test or val, got '{split}'"),
-    };
 
     private static void ValidateOptions(EvaluationOptions o)
     {

@@ -15,6 +15,8 @@ public sealed record PredictOptions
     public int Overlap { get; init; } = 64;
     /// <summary>Tiles per forward pass.</summary>
     public int TileBatch { get; init; } = 4;
+    /// <summary>Test-time augmentation: none, flip (3 passes) or d4 (8 passes); probabilities averaged per tile before blending.</summary>
+    public string Tta { get; init; } = "none";
 }
 
 /// <summary>Outcome of one input file.</summary>
@@ -30,7 +32,11 @@ public sealed record PredictedFile(string Input, string Mask, string Probability
 public sealed record SkippedFile(string Input, string Reason);
 
 /// <summary>What `crackseg predict` did: every file processed or skipped, in input order.</summary>
-public sealed record PredictionSummary(IReadOnlyList<PredictedFile> Processed, IReadOnlyList<SkippedFile> Skipped, double Seconds)
+/// <param name="Tta">The test-time augmentation used.</param>
+/// <param name="TtaPasses">Forward passes per tile (1, 3 or 8): the factor TTA multiplies the model's time by.</param>
+/// <param name="TtaTimeFactor">Measured time of all passes over the identity pass (CPU only, else null).</param>
+public sealed record PredictionSummary(IReadOnlyList<PredictedFile> Processed, IReadOnlyList<SkippedFile> Skipped, double Seconds,
+    TtaMode Tta = TtaMode.None, int TtaPasses = 1, double? TtaTimeFactor = 1.0)
 {
     /// <summary>Input megapixels per second over the processed images (decode, model and PNG writes included).</summary>
     public double MegapixelsPerSecond => Seconds > 0 ? Processed.Sum(p => (double)p.Width * p.Height) / 1e6 / Seconds : 0;

@@ -40,10 +40,13 @@ public sealed class Predictor
         if (_model.FixedTile is int fixedTile && options.Tile != fixedTile)
             throw new InputException($"--tile: the ONNX model takes {fixedTile} px tiles only (its export --size), got {options.Tile}");
         TileGrid.Validate(options.Tile, options.Overlap);
-        // ONNX Runtime gets host arrays directly: that path never loads LibTorch.
+        var tta = new TestTimeAugmentation(TtaModes.Parse(options.Tta));
+        // ONNX Runtime gets host arrays directly: that path never loads LibTorch (and has no TTA: it runs on tensors).
+        if (_model.Onnx is not null && tta.Passes > 1)
+            throw new InputException($"--tta {options.Tta}: test-time augmentation runs on the torch backend only");
         ITiler tiler = _model.Onnx is { } onnx
             ? new HostTiler(new HostTiledInference(onnx, options.Overlap, options.TileBatch))
-            : new TensorTiler(new TiledInference(_model.Network, options.Tile, options.Overlap, options.TileBatch), _model.Device);
+            : new TensorTiler(new TiledInference(_model.Network, options.Tile, options.Overlap, options.TileBatch, tta), _model.Device);
         var inputs = ListInputs(options.Input);
         Directory.CreateDirectory(options.Output);
         int period = _model.WindowPeriod;
@@ -71,8 +74,9 @@ public sealed class Predictor
             _log.Debug($"predict: {file} ({result.Width}x{result.Height}, {result.Tiles} tiles) in {result.Seconds:F2} s");
             progress?.Report(new PredictProgress(i + 1, inputs.Count, file, PredictFileStatus.Processed, null));
         }
-        var summary = new PredictionSummary(processed, skipped, clock.Elapsed.TotalSeconds);
-        _log.Info($"predict: {processed.Count} image(s) written to {options.Output}, {skipped.Count} skipped, {summary.Seconds:F1} s ({summary.MegapixelsPerSecond:F2} MP/s)");
+        var summary = new PredictionSummary(processed, skipped, clock.Elapsed.TotalSeconds, tta.Mode, tta.Passes, tta.MeasuredTimeFactor);
+        _log.Info($"predict: {processed.Count} image(s) written to {options.Output}, {skipped.Count} skipped, {summary.Seconds:F1} s ({summary.MegapixelsPerSecond:F2} MP/s" +
+                  (tta.Passes > 1 ? $", TTA {tta.Mode.ToKey()}: {tta.Passes} passes per tile, model time x{tta.MeasuredTimeFactor:F2})" : ")"));
         return summary;
     }
 

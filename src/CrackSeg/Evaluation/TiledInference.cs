@@ -6,7 +6,8 @@ namespace CrackSeg.Evaluation;
 /// <summary>
 /// Crack probabilities of an image of any size: the image is padded (ImageNet mean colour, i.e. 0 after
 /// normalisation, as evaluation batches pad) onto the canvas of a <see cref="TileGrid"/>, the tiles run through
-/// the model in batches, and their sigmoid outputs are blended with the grid's weights, all on the model's device.
+/// the model in batches (each batch through the <see cref="TestTimeAugmentation"/>, if any), and their sigmoid
+/// outputs are blended with the grid's weights, all on the model's device.
 /// </summary>
 public sealed class TiledInference
 {
@@ -16,7 +17,8 @@ public sealed class TiledInference
     /// <param name="tile">Tile side in pixels (multiple of 32).</param>
     /// <param name="overlap">Pixels shared by neighbouring tiles (0..tile/2).</param>
     /// <param name="batchSize">Tiles per forward pass.</param>
-    public TiledInference(nn.Module<Tensor, Tensor> model, int tile = 512, int overlap = 64, int batchSize = 4)
+    /// <param name="tta">Test-time augmentation of each batch of tiles (before blending); null: none.</param>
+    public TiledInference(nn.Module<Tensor, Tensor> model, int tile = 512, int overlap = 64, int batchSize = 4, TestTimeAugmentation? tta = null)
     {
         TileGrid.Validate(tile, overlap);
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "at least one tile per batch");
@@ -24,11 +26,13 @@ public sealed class TiledInference
         Tile = tile;
         Overlap = overlap;
         BatchSize = batchSize;
+        Tta = tta ?? TestTimeAugmentation.None;
     }
 
     public int Tile { get; }
     public int Overlap { get; }
     public int BatchSize { get; }
+    public TestTimeAugmentation Tta { get; }
 
     public TileGrid Plan(int height, int width) => TileGrid.Plan(height, width, Tile, Overlap);
 
@@ -53,7 +57,7 @@ public sealed class TiledInference
             var input = stack(chunk.Select(t => canvas
                 .narrow(1, grid.Rows.Origins[t.Row], grid.TileHeight)
                 .narrow(2, grid.Cols.Origins[t.Col], grid.TileWidth)).ToArray());
-            var probabilities = sigmoid(_model.call(input).to(ScalarType.Float32));
+            var probabilities = Tta.Probabilities(_model.call, input);
             for (int j = 0; j < chunk.Length; j++)
             {
                 var (r, c) = chunk[j];
@@ -76,7 +80,7 @@ public sealed class TiledInference
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var canvas = Pad(image, TileGrid.RoundUp32(height), TileGrid.RoundUp32(width));
-        var probabilities = sigmoid(_model.call(canvas.unsqueeze(0)).to(ScalarType.Float32))[0, 0];
+        var probabilities = Tta.Probabilities(_model.call, canvas.unsqueeze(0))[0, 0];
         return probabilities.narrow(0, 0, height).narrow(1, 0, width).contiguous().MoveToOuterDisposeScope();
     }
 

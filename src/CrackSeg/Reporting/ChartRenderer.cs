@@ -9,7 +9,7 @@ internal sealed record ChartSeries(string Label, IReadOnlyList<double> X, IReadO
 /// <summary>How the y tick labels read: metrics in [0, 1], losses, or learning rates (scientific).</summary>
 internal enum ChartYFormat { Auto, Scientific }
 
-/// <summary>A line chart over epochs: series, an optional marked epoch (the best one) and axis text.</summary>
+/// <summary>A line chart over epochs (or minutes: <c>IntegerX</c> false): series, an optional marked epoch (the best one) and axis text.</summary>
 internal sealed record ChartSpec(
     string Title,
     string YLabel,
@@ -18,7 +18,8 @@ internal sealed record ChartSpec(
     string? MarkLabel = null,
     bool LegendAtBottom = false,
     ChartYFormat YFormat = ChartYFormat.Auto,
-    string XLabel = "Epoch");
+    string XLabel = "Epoch",
+    bool IntegerX = true);
 
 /// <summary>
 /// Renders <see cref="ChartSpec"/>s to PNG with ScottPlot 5 in one house style (matplotlib's
@@ -108,11 +109,14 @@ internal static class ChartRenderer
         plot.Axes.Bottom.TickLabelStyle.FontSize = 12;
         plot.Axes.Left.TickLabelStyle.FontSize = 12;
 
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        if (spec.IntegerX)
         {
-            IntegerTicksOnly = true,
-            MinorTickGenerator = new ScottPlot.TickGenerators.EvenlySpacedMinorTickGenerator(1) { },
-        };
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+            {
+                IntegerTicksOnly = true,
+                MinorTickGenerator = new ScottPlot.TickGenerators.EvenlySpacedMinorTickGenerator(1) { },
+            };
+        }
         if (spec.YFormat == ChartYFormat.Scientific)
         {
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic

@@ -21,6 +21,14 @@ internal static class ComparisonReport
         ("Final R", r => r.Validation.Final.Recall),
     ];
 
+    /// <summary>Threshold-free scores of the test split's evaluation (evaluation/metrics.json), shown when any run has one.</summary>
+    private static readonly (string Head, Func<ExperimentRecord, double?> Value)[] EvaluationColumns =
+    [
+        ("Test ODS", r => r.Evaluation?.Ods?.Value),
+        ("Test OIS", r => r.Evaluation?.Ois?.Value),
+        ("Test AP", r => r.Evaluation?.Ap?.Value),
+    ];
+
     /// <summary>Display names: experiment names, or folder names where experiment names repeat.</summary>
     public static IReadOnlyList<string> Labels(IReadOnlyList<ExperimentRecord> runs)
     {
@@ -58,7 +66,7 @@ internal static class ComparisonReport
         blocks.Add(new HeadingBlock(2, "Curves"));
         blocks.Add(new FigureGridBlock(charts.Select(Figure.Of).ToList(), 2));
 
-        if (runs.Any(r => r.Evaluation is { Ods: not null } or { Ois: not null } or { Ap: not null }))
+        if (runs.Any(r => r.AllEvaluations.Any(HasScores)))
         {
             blocks.Add(new HeadingBlock(2, "Evaluation"));
             blocks.Add(EvaluationTable(runs, labels));
@@ -98,34 +106,42 @@ internal static class ComparisonReport
             ("Time", r => Format.Duration(r.Summary.TotalTrainingTimeSeconds)),
             ("Device / GPU", r => r.Summary.Hardware.Describe()),
         };
-        var best = MetricColumns.Select(c => runs.Select(c.Value).OfType<double>().DefaultIfEmpty(double.NaN).Max()).ToList();
+        var metricColumns = runs.Any(r => r.Evaluation is not null && HasScores(r.Evaluation)) ? [.. MetricColumns, .. EvaluationColumns] : MetricColumns;
+        var best = metricColumns.Select(c => runs.Select(c.Value).OfType<double>().DefaultIfEmpty(double.NaN).Max()).ToList();
         TableCell MetricCell(ExperimentRecord r, int k) =>
-            new(Format.Metric(MetricColumns[k].Value(r)), Strong: runs.Count > 1 && MetricColumns[k].Value(r) is double v && v == best[k]);
+            new(Format.Metric(metricColumns[k].Value(r)), Strong: runs.Count > 1 && metricColumns[k].Value(r) is double v && v == best[k]);
 
         if (runs.Count <= MaxTransposed)
         {
             var rows = new List<TableRow>();
             rows.AddRange(setup.Select(f => new TableRow([new TableCell(f.Head), .. runs.Select(r => new TableCell(f.Text(r)))])));
-            rows.AddRange(MetricColumns.Select((c, k) => new TableRow([new TableCell(c.Head), .. runs.Select(r => MetricCell(r, k))])));
+            rows.AddRange(metricColumns.Select((c, k) => new TableRow([new TableCell(c.Head), .. runs.Select(r => MetricCell(r, k))])));
             rows.AddRange(tail.Select(f => new TableRow([new TableCell(f.Head), .. runs.Select(r => new TableCell(f.Text(r)))])));
             return new TableBlock(["", .. labels], rows, "One column per experiment; P = precision, R = recall", RightAlignFrom: 1);
         }
         var wide = runs.Select((r, i) => new TableRow(
             [new TableCell(labels[i]), .. setup.Select(f => new TableCell(f.Text(r))),
-             .. MetricColumns.Select((_, k) => MetricCell(r, k)), .. tail.Select(f => new TableCell(f.Text(r)))])).ToList();
-        return new TableBlock(["Experiment", .. setup.Select(f => f.Head), .. MetricColumns.Select(c => c.Head), .. tail.Select(f => f.Head)],
+             .. metricColumns.Select((_, k) => MetricCell(r, k)), .. tail.Select(f => new TableCell(f.Text(r)))])).ToList();
+        return new TableBlock(["Experiment", .. setup.Select(f => f.Head), .. metricColumns.Select(c => c.Head), .. tail.Select(f => f.Head)],
             wide, "One row per experiment; P = precision, R = recall", RightAlignFrom: 2);
     }
 
+    private static bool HasScores(EvaluationRecord e) => e.Ods is not null || e.Ois is not null || e.Ap is not null;
+
+    /// <summary>One row per evaluation folder of each experiment: the test split, then each dataset evaluated whole.</summary>
     private static TableBlock EvaluationTable(IReadOnlyList<ExperimentRecord> runs, IReadOnlyList<string> labels)
     {
-        var rows = runs.Select((r, i) => TableRow.Of(
+        var rows = runs.SelectMany((r, i) => r.AllEvaluations.Where(HasScores).Select(e => TableRow.Of(
             labels[i],
-            Format.Metric(r.Evaluation?.Ods?.Value),
-            Format.Number(r.Evaluation?.Ods?.Threshold),
-            Format.Metric(r.Evaluation?.Ois?.Value),
-            Format.Metric(r.Evaluation?.Ap?.Value))).ToList();
-        return new TableBlock(["Experiment", "ODS", "ODS threshold", "OIS", "AP"], rows, "evaluation/metrics.json of each experiment", RightAlignFrom: 1);
+            e.Label,
+            Format.Integer(e.Integer("image_count")),
+            e.Text("tta") ?? Format.Missing,
+            Format.Metric(e.Ods?.Value),
+            Format.Number(e.Ods?.Threshold),
+            Format.Metric(e.Ois?.Value),
+            Format.Metric(e.Ap?.Value)))).ToList();
+        return new TableBlock(["Experiment", "Evaluated on", "Images", "TTA", "ODS", "ODS threshold", "OIS", "AP"], rows,
+            "evaluation/metrics.json (test split) and evaluation/<dataset>/metrics.json (evaluate --split all) of each experiment", RightAlignFrom: 2);
     }
 
     /// <summary>Dotted config keys whose values are not the same in every experiment (missing counts as different).</summary>

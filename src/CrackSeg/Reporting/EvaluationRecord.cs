@@ -6,12 +6,17 @@ namespace CrackSeg.Reporting;
 public sealed record SweepScore(double Value, double? Threshold);
 
 /// <summary>
-/// The evaluation/ folder written by `crackseg evaluate`: metrics.json (kept whole, shown as
-/// tables), the headline ODS/OIS/AP, the PR curve, per-image metrics and overlays. Every part is
-/// optional; a present but malformed metrics.json or per_image.csv is an input error.
+/// One folder written by `crackseg evaluate`: evaluation/ (the recorded test split) or evaluation/&lt;dataset&gt;/
+/// (every pair of a dataset, `--split all`). metrics.json (kept whole, shown as tables), the headline
+/// ODS/OIS/AP, the PR curve, per-image metrics and overlays. Every part is optional; a present but malformed
+/// metrics.json or per_image.csv is an input error.
 /// </summary>
 public sealed record EvaluationRecord
 {
+    /// <summary>Null for the recorded test split (evaluation/); the dataset's folder name for evaluation/&lt;dataset&gt;/.</summary>
+    public string? DatasetName { get; init; }
+    /// <summary>The folder relative to the experiment ("evaluation" or "evaluation/&lt;dataset&gt;"), for captions.</summary>
+    public string Folder { get; init; } = ExperimentFiles.EvaluationFolder;
     public JsonElement? Metrics { get; init; }
     public SweepScore? Ods { get; init; }
     public SweepScore? Ois { get; init; }
@@ -24,17 +29,52 @@ public sealed record EvaluationRecord
 
     public const int MaxOverlays = 24;
 
-    /// <summary>Null when the folder has no evaluation/ content at all.</summary>
-    internal static EvaluationRecord? Load(string dir, ICollection<string> warnings)
+    /// <summary>"test", or the dataset's name.</summary>
+    public string Label => DatasetName ?? "test";
+    public string MetricsFile => Folder + "/" + EvaluationFileNames.Metrics;
+    public string PerImageFile => Folder + "/" + EvaluationFileNames.PerImage;
+    public string OverlaysFolder => Folder + "/" + EvaluationFileNames.Overlays;
+
+    /// <summary>metrics.json's integer <paramref name="key"/> (image_count, tta_passes), or null.</summary>
+    public long? Integer(string key) =>
+        Metrics is { ValueKind: JsonValueKind.Object } m && m.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long n) ? n : null;
+
+    /// <summary>metrics.json's string <paramref name="key"/> (tta, data_root), or null.</summary>
+    public string? Text(string key) =>
+        Metrics is { ValueKind: JsonValueKind.Object } m && m.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    /// <summary>The recorded test split's evaluation/ folder; null when it holds no evaluation files (only dataset folders, or nothing).</summary>
+    internal static EvaluationRecord? Load(string dir, ICollection<string> warnings) =>
+        LoadFolder(dir, ExperimentFiles.EvaluationFolder, null, warnings);
+
+    /// <summary>
+    /// The evaluation/&lt;dataset&gt;/ folders (those holding a metrics.json), by name: evaluations of whole
+    /// datasets, side by side.
+    /// </summary>
+    internal static IReadOnlyList<EvaluationRecord> LoadDatasets(string dir, ICollection<string> warnings)
     {
         string root = Path.Combine(dir, ExperimentFiles.EvaluationFolder);
+        if (!Directory.Exists(root)) return [];
+        return Directory.EnumerateDirectories(root)
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Where(name => name != EvaluationFileNames.Overlays && File.Exists(Path.Combine(root, name, EvaluationFileNames.Metrics)))
+            .Order(StringComparer.Ordinal)
+            .Select(name => LoadFolder(dir, ExperimentFiles.EvaluationFolder + "/" + name, name, warnings))
+            .OfType<EvaluationRecord>()
+            .ToList();
+    }
+
+    private static EvaluationRecord? LoadFolder(string dir, string relative, string? datasetName, ICollection<string> warnings)
+    {
+        string root = Path.Combine(dir, relative);
         if (!Directory.Exists(root)) return null;
 
-        string metricsFile = Path.Combine(dir, ExperimentFiles.EvaluationMetrics);
+        string metricsFile = Path.Combine(root, EvaluationFileNames.Metrics);
         JsonElement? metrics = File.Exists(metricsFile) ? JsonFields.ReadFile(metricsFile).Element : null;
-        string prFile = Path.Combine(dir, ExperimentFiles.PrCurve);
-        string csvFile = Path.Combine(dir, ExperimentFiles.PerImage);
-        string overlayDir = Path.Combine(dir, ExperimentFiles.Overlays);
+        string prFile = Path.Combine(root, EvaluationFileNames.PrCurve);
+        string csvFile = Path.Combine(root, EvaluationFileNames.PerImage);
+        string overlayDir = Path.Combine(root, EvaluationFileNames.Overlays);
 
         var overlayFiles = Directory.Exists(overlayDir)
             ? Directory.EnumerateFiles(overlayDir)
@@ -45,6 +85,8 @@ public sealed record EvaluationRecord
 
         var record = new EvaluationRecord
         {
+            DatasetName = datasetName,
+            Folder = relative,
             Metrics = metrics,
             Ods = metrics is { } m1 ? FindScore(m1, "ods") : null,
             Ois = metrics is { } m2 ? FindScore(m2, "ois") : null,

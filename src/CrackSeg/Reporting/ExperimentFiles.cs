@@ -19,3 +19,12 @@ public static class ExperimentFiles
     public const string PerImage = "evaluation/per_image.csv";
     public const string Overlays = "evaluation/overlays";
 }
+
+/// <summary>The files of one evaluation folder (evaluation/, or evaluation/&lt;dataset&gt;/ for `evaluate --split all`).</summary>
+public static class EvaluationFileNames
+{
+    public const string Metrics = "metrics.json";
+    public const string PrCurve = "pr_curve.png";
+    public const string PerImage = "per_image.csv";
+    public const string Overlays = "overlays";
+}

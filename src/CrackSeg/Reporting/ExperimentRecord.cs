@@ -6,7 +6,7 @@ namespace CrackSeg.Reporting;
 /// <summary>
 /// Everything the report and compare commands read from one experiment folder. Required:
 /// metrics/complete_summary.json, metrics/metrics.jsonl, metrics/validation_metrics.json. Optional:
-/// config.yaml, final_results.yaml, logs/training.log, metrics/test_metrics.json, evaluation/.
+/// config.yaml, final_results.yaml, logs/training.log, metrics/test_metrics.json, evaluation/ and evaluation/&lt;dataset&gt;/.
 /// A missing required file, or any present file that does not parse, is an <see cref="InputException"/>
 /// naming the file; recoverable oddities (duplicate epoch lines, unreadable images) become <see cref="Warnings"/>.
 /// </summary>
@@ -22,7 +22,13 @@ public sealed record ExperimentRecord
     public IReadOnlyList<KeyValuePair<string, string>> Config { get; init; } = [];
     public TrainingLogDigest? Log { get; init; }
     public JsonElement? TestMetrics { get; init; }
+    /// <summary>The recorded test split's evaluation (evaluation/).</summary>
     public EvaluationRecord? Evaluation { get; init; }
+    /// <summary>Evaluations of whole datasets (evaluation/&lt;dataset&gt;/, `evaluate --split all`), by folder name.</summary>
+    public IReadOnlyList<EvaluationRecord> DatasetEvaluations { get; init; } = [];
+
+    /// <summary>The test split's evaluation (if any), then every dataset evaluation.</summary>
+    public IEnumerable<EvaluationRecord> AllEvaluations => Evaluation is null ? DatasetEvaluations : DatasetEvaluations.Prepend(Evaluation);
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>The folder's name (the saver's "yyyyMMdd-HHmmss-name"), unique where experiment names repeat.</summary>
@@ -78,6 +84,7 @@ public sealed record ExperimentRecord
             Log = File.Exists(P(ExperimentFiles.TrainingLog)) ? TrainingLogDigest.Read(P(ExperimentFiles.TrainingLog)) : null,
             TestMetrics = File.Exists(P(ExperimentFiles.TestMetrics)) ? JsonFields.ReadFile(P(ExperimentFiles.TestMetrics)).Element : null,
             Evaluation = EvaluationRecord.Load(dir, warnings),
+            DatasetEvaluations = EvaluationRecord.LoadDatasets(dir, warnings),
             Warnings = warnings,
         };
     }

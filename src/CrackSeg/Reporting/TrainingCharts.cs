@@ -29,6 +29,10 @@ internal static class TrainingCharts
                 ],
                 best, bestLabel, LegendAtBottom: true)),
         };
+        if (TimeSeries("F1", epochs, e => e.Validation.F1) is { X.Count: > 0 } f1OverTime)
+            charts.Add(Render("learning_curve.png", "Validation F1 (and IoU) against training time: cumulative epoch_time_s of metrics.jsonl, in minutes.", new ChartSpec(
+                "Learning curve", "Score", [f1OverTime, TimeSeries("IoU", epochs, e => e.Validation.Iou, dashed: true)],
+                LegendAtBottom: true, XLabel: "Training time (minutes)", IntegerX: false)));
         if (epochs.Any(e => e.LearningRate is not null))
             charts.Add(Render("learning_rate.png", "Learning rate per epoch (lr in metrics.jsonl).", new ChartSpec(
                 "Learning rate", "Learning rate", [Series("lr", epochs, e => e.LearningRate)], YFormat: ChartYFormat.Scientific)));
@@ -49,7 +53,19 @@ internal static class TrainingCharts
             Render("compare_val_f1.png", "Validation F1 per epoch, one line per experiment.", Overlay("Validation F1", "F1", e => e.Validation.F1, true)),
             Render("compare_val_loss.png", "Validation loss per epoch, one line per experiment.", Overlay("Validation loss", "Loss", e => e.Validation.Loss, false)),
             Render("compare_train_loss.png", "Training loss per epoch, one line per experiment.", Overlay("Training loss", "Loss", e => e.TrainLoss, false)),
+            Render("compare_learning_curve.png", "Validation F1 against training time (cumulative epoch_time_s, minutes), one line per experiment.",
+                new ChartSpec("Learning curve", "F1", runs.Select(r => TimeSeries(r.Label, r.Run.Epochs, e => e.Validation.F1)).ToList(),
+                    LegendAtBottom: true, XLabel: "Training time (minutes)", IntegerX: false)),
         ];
+    }
+
+    /// <summary>A series against training minutes (<see cref="LearningCurve"/>); epochs without a time or a value are left out.</summary>
+    private static ChartSeries TimeSeries(string label, IReadOnlyList<EpochMetrics> epochs, Func<EpochMetrics, double?> value, bool dashed = false)
+    {
+        var minutes = LearningCurve.Minutes(epochs);
+        var points = epochs.Select((e, i) => (Minutes: minutes[i], Value: value(e)))
+            .Where(p => p.Minutes is not null && p.Value is double v && double.IsFinite(v)).ToList();
+        return new ChartSeries(label, points.Select(p => p.Minutes!.Value).ToList(), points.Select(p => p.Value!.Value).ToList(), dashed);
     }
 
     private static bool F1EqualsDice(IReadOnlyList<EpochMetrics> epochs) =>

@@ -34,12 +34,12 @@ public class CompareBuilderTests
         Assert.DoesNotMatch(@"(?i)(src|href)\s*=\s*[""']?\s*(https?:|//)", h);
 
         string assets = Path.Combine(root, "cmp", "compare_files");
-        foreach (string chart in new[] { "compare_val_iou.png", "compare_val_f1.png", "compare_val_loss.png", "compare_train_loss.png" })
+        foreach (string chart in new[] { "compare_val_iou.png", "compare_val_f1.png", "compare_val_loss.png", "compare_train_loss.png", "compare_learning_curve.png" })
         {
             Assert.Contains(chart, File.ReadAllText(md));
             PngStats.Of(Path.Combine(assets, chart)).AssertNotBlank();
         }
-        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(h, "<img src=\"data:image/png;base64,").Count);
+        Assert.Equal(5, System.Text.RegularExpressions.Regex.Matches(h, "<img src=\"data:image/png;base64,").Count);
     }
 
     [Fact]

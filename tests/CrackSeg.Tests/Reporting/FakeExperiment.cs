@@ -197,6 +197,31 @@ internal sealed class FakeExperiment : IDisposable
         SavePng(Path.Combine(Dir, "evaluation/overlays/worst_01_img_000.png"), 48, 48, (x, y) => x == 47 - y ? new Rgba32(220, 0, 0) : new Rgba32(60, 60, 60));
     }
 
+    /// <summary>An evaluation/&lt;name&gt;/ folder as `evaluate --split all` writes it (metrics.json, per_image.csv, PR curve, one overlay).</summary>
+    public void WriteDatasetEvaluation(string name, double ods, double ois, double ap, int images, string tta = "d4")
+    {
+        Write($"evaluation/{name}/metrics.json", $$"""
+            {
+              "format": "crackseg-evaluation/1",
+              "split": "all",
+              "image_count": {{images}},
+              "data_root": "/data/{{name}}",
+              "dataset_name": "{{name}}",
+              "tta": "{{tta}}",
+              "tta_passes": {{(tta == "d4" ? 8 : tta == "flip" ? 3 : 1)}},
+              "threshold": 0.5,
+              "dataset": {"iou": 0.41, "dice": 0.58, "f1": 0.58, "precision": 0.6, "recall": 0.56, "accuracy": 0.97},
+              "ods": {"f1": {{F(ods)}}, "precision": 0.6, "recall": 0.5, "threshold": 0.37},
+              "ois": {"f1": {{F(ois)}}, "f1_pooled": 0.55},
+              "ap": {{F(ap)}}
+            }
+            """);
+        Write($"evaluation/{name}/per_image.csv", "stem,iou,f1\ntest/a,0.4,0.57\nval/a,0.42,0.59\n");
+        SavePng(Path.Combine(Dir, $"evaluation/{name}/pr_curve.png"), 96, 64, (x, y) => x > y ? new Rgba32(255, 127, 14) : new Rgba32(255, 255, 255));
+        Directory.CreateDirectory(Path.Combine(Dir, $"evaluation/{name}/overlays"));
+        SavePng(Path.Combine(Dir, $"evaluation/{name}/overlays/best_01_test_a.png"), 48, 48, (x, y) => x == y ? new Rgba32(0, 200, 0) : new Rgba32(90, 90, 90));
+    }
+
     public static void SavePng(string path, int w, int h, Func<int, int, Rgba32> pixel)
     {
         using var img = new Image<Rgba32>(w, h);

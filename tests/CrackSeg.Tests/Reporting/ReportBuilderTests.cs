@@ -21,7 +21,7 @@ public partial class ReportBuilderTests
         Assert.Equal(Path.Combine(fx.Dir, "report", "report.html"), html);
         Assert.Equal(Path.Combine(fx.Dir, "report", "report.md"), md);
         string assets = Path.Combine(fx.Dir, "report", "report_files");
-        var expected = new[] { "loss.png", "val_metrics.png", "learning_rate.png", "grad_norm.png", "pr_curve.png",
+        var expected = new[] { "loss.png", "val_metrics.png", "learning_curve.png", "learning_rate.png", "grad_norm.png", "pr_curve.png",
             "overlay_best_01_img_011.png", "overlay_worst_01_img_000.png" };
         Assert.Equal(expected.Order(), Directory.GetFiles(assets).Select(Path.GetFileName).Order());
         Assert.Empty(Directory.GetFiles(Path.Combine(fx.Dir, "report"), "*.tmp", SearchOption.AllDirectories));
@@ -46,7 +46,7 @@ public partial class ReportBuilderTests
         Assert.DoesNotContain("<link", text, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("@import", text);
         var sources = ImgSrc().Matches(text).Select(m => m.Groups[1].Value).ToList();
-        Assert.Equal(7, sources.Count); // 4 charts + PR curve + 2 overlays
+        Assert.Equal(8, sources.Count); // 5 charts + PR curve + 2 overlays
         foreach (string src in sources)
         {
             Assert.StartsWith("data:image/png;base64,", src);
@@ -81,7 +81,7 @@ public partial class ReportBuilderTests
     {
         using var fx = new FakeExperiment();
         ReportBuilder.Build(fx.Dir, null);
-        foreach (string chart in new[] { "loss.png", "val_metrics.png", "learning_rate.png", "grad_norm.png" })
+        foreach (string chart in new[] { "loss.png", "val_metrics.png", "learning_curve.png", "learning_rate.png", "grad_norm.png" })
         {
             var stats = PngStats.Of(Path.Combine(fx.Dir, "report", "report_files", chart));
             Assert.Equal((1200, 680), (stats.Width, stats.Height));
