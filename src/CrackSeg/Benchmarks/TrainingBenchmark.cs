@@ -26,7 +26,7 @@ public sealed record TrainingBenchmarkResult(
             $"  overhead_ratio: {OverheadRatio:F3}   (goal <= 1.03)",
             $"  device_syncs_per_batch: {DeviceSyncsPerBatch:F3}   (host reads of training-device values inside the batch loop, counted as on a GPU; log_every {LogEvery}, goal <= {1.0 / LogEvery:F3})",
             $"  epoch_end_syncs_per_epoch: {EpochEndSyncsPerEpoch:F1}   (the epoch summary read)",
-            $"  uploads_per_batch: {UploadsPerBatch:F3}   (host-to-device copies, training and validation loaders)",
+            $"  uploads_per_batch: {UploadsPerBatch:F3}   (host-to-device copies of the training loader)",
             $"  blocking_uploads_per_batch: {BlockingUploadsPerBatch:F3}   (goal 0)",
             $"  rss_per_epoch_mib: {string.Join(" ", RssPerEpochBytes.Select(b => (b / 1048576.0).ToString("F0")))}",
             $"  rss_drift_percent: {RssDriftPercent:F2}   (epoch 2 -> last; goal < 2)",
