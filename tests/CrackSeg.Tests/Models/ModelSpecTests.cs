@@ -55,6 +55,26 @@ public class ModelSpecTests
     }
 
     [Fact]
+    public void ToConfigNamesEveryFieldAndResolvesBackToTheSameSpec()
+    {
+        var cfg = new ModelConfig
+        {
+            Preset = "tiny", EmbedDim = 48, Depths = [1, 1, 3, 1], NumHeads = [2, 4, 8, 16], WindowSize = 16,
+            DropPathRate = 0.3, AsppChannels = 128, AsppDilations = [1, 3], AsppDropout = 0.2,
+            DecoderChannels = [64, 32, 16, 8, 4], CbamReduction = 8, StemChannels = [4, 8], PretrainedEncoder = "w.safetensors",
+        };
+        Assert.Equal(cfg, ModelSpec.Resolve(cfg, 512).ToConfig());
+        foreach (var preset in OptionNames.Presets)
+        {
+            var spec = ModelSpec.Resolve(new ModelConfig { Preset = preset }, 256);
+            var saved = spec.ToConfig();
+            foreach (var field in typeof(ModelConfig).GetProperties().Where(p => p.Name != nameof(ModelConfig.PretrainedEncoder)))
+                Assert.True(field.GetValue(saved) is not null, $"{preset}: model.{field.Name} is not saved");
+            Assert.Equal(spec, ModelSpec.Resolve(saved, 256));
+        }
+    }
+
+    [Fact]
     public void SwitchingTheStemAloneAdaptsTheDecoder()
     {
         var off = ModelSpec.Resolve(new ModelConfig { Preset = "tiny", StemChannels = [] }, 256);
