@@ -34,8 +34,9 @@ internal static class TrainCommand
             context.Log.Minimum = ParseLevel(config.Logging.Level);
 
             var progress = ProgressFactory.For(context, config.Logging);
-            var outcome = progress.Run(p => new TrainingRun(context.Log, p) { StopAfterEpoch = parse.GetValue(stopAfter) }.Run(
-                new TrainingRequest(config, resumeTarget, ConfigWasGiven: configPath is not null || overrides.Length > 0), context.Cancellation));
+            var outcome = progress.Run(p => new TrainingRun(context.Log, p).Run(
+                new TrainingRequest(config, resumeTarget, ConfigWasGiven: configPath is not null || overrides.Length > 0)
+                { StopAfterEpoch = parse.GetValue(stopAfter) }, context.Cancellation));
 
             context.Output.WriteLine($"experiment: {outcome.ExperimentDir}");
             context.Output.WriteLine($"epochs_completed: {outcome.EpochsCompleted}");

@@ -1,3 +1,5 @@
+using CrackSeg.Config;
+
 namespace CrackSeg.Artifacts;
 
 /// <summary>
@@ -16,8 +18,7 @@ public static class GuideSchema
         ["precision", "recall", "f1", "iou", "dice", "accuracy", "loss"];
 
     /// <summary>The `val_*` keys of a metrics.jsonl line, in the guide's order.</summary>
-    public static readonly IReadOnlyList<string> EpochValidationKeys =
-        ["val_loss", "val_iou", "val_f1", "val_precision", "val_recall", "val_dice", "val_accuracy"];
+    public static IReadOnlyList<string> EpochValidationKeys => OptionNames.Monitors;
 
     /// <summary>A metrics.jsonl line: the guide's keys, then the guide's "future enhancements".</summary>
     public static readonly IReadOnlyList<string> EpochKeys =

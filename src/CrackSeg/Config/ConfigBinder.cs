@@ -119,6 +119,7 @@ internal sealed class ConfigBinder
     {
         RangeAttribute r => $"allowed range is {r.Minimum} to {r.Maximum}",
         AllowedValuesAttribute a => "expected one of: " + string.Join(", ", a.Values),
+        OneOfAttribute o => "expected one of: " + string.Join(", ", OptionNames.Of(o.List)),
         RegularExpressionAttribute x => "expected " + (x.ErrorMessage ?? $"a value matching {x.Pattern}"),
         RequiredAttribute => "a value is required",
         _ => attribute.FormatErrorMessage("value"),

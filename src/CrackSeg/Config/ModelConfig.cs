@@ -13,7 +13,7 @@ public sealed record ModelConfig
     /// </summary>
     [AllowedValues("SwinV2CnnAsppUNet")]
     public string Name { get; init; } = "SwinV2CnnAsppUNet";
-    [AllowedValues("nano", "seed", "tiny", "small", "base")]
+    [OneOf(OptionList.Presets)]
     public string Preset { get; init; } = "nano";
     [Range(1, 4096)] public int? EmbedDim { get; init; }
     public ValueArray<int>? Depths { get; init; }

@@ -12,7 +12,7 @@ public sealed record TrainingConfig
     public string Device { get; init; } = "auto";
     /// <summary>Intra-op CPU threads; 0 keeps LibTorch's default.</summary>
     [Range(0, 1024)] public int Threads { get; init; } = 0;
-    [AllowedValues("adamw", "adam", "sgd")]
+    [OneOf(OptionList.Optimizers)]
     public string Optimizer { get; init; } = "adamw";
     [Range(0.0, 10.0)] public double LearningRate { get; init; } = 1e-4;
     /// <summary>Stated explicitly: TorchSharp's AdamW defaults to 0, PyTorch's to 0.01.</summary>
@@ -26,7 +26,7 @@ public sealed record TrainingConfig
     /// <summary>Global-norm clip; 0 disables clipping (the norm is still tracked).</summary>
     [Range(0.0, 1e6)] public double GradClip { get; init; } = 1.0;
     /// <summary>fp32 | tf32 | bf16 | fp16 (see Common/Precision/PrecisionMode): autocast around forward + loss, float32 weights.</summary>
-    [AllowedValues("fp32", "tf32", "bf16", "fp16")]
+    [OneOf(OptionList.Precisions)]
     public string Precision { get; init; } = "fp32";
     /// <summary>adamw/adam as LibTorch's fused kernel (one call per group; bad steps skipped on the device); false: the per-tensor step.</summary>
     public bool FusedOptimizer { get; init; } = true;
@@ -51,7 +51,7 @@ public sealed record EmaConfig
 
 public sealed record LossConfig
 {
-    [AllowedValues("bce", "dice", "focal", "focal_dice", "bce_dice", "tversky")]
+    [OneOf(OptionList.Losses)]
     public string Name { get; init; } = "focal_dice";
     /// <summary>BCE positive-class weight; 1 is plain BCE.</summary>
     [Range(0.0, 1e4)] public double PosWeight { get; init; } = 1.0;
@@ -68,7 +68,7 @@ public sealed record LossConfig
 
 public sealed record SchedulerConfig
 {
-    [AllowedValues("cosine", "cosine_restarts", "step", "constant", "plateau")]
+    [OneOf(OptionList.Schedulers)]
     public string Name { get; init; } = "cosine";
     [Range(0.0, 1e6)] public double WarmupEpochs { get; init; } = 0;
     [Range(0.0, 10.0)] public double EtaMin { get; init; } = 1e-6;
@@ -86,7 +86,7 @@ public sealed record SchedulerConfig
 public sealed record EarlyStoppingConfig
 {
     public bool Enabled { get; init; } = true;
-    [AllowedValues("val_iou", "val_f1", "val_dice", "val_loss", "val_precision", "val_recall", "val_accuracy")]
+    [OneOf(OptionList.Monitors)]
     public string Monitor { get; init; } = "val_iou";
     [AllowedValues("max", "min")]
     public string Mode { get; init; } = "max";

@@ -23,7 +23,7 @@ public static class ModelFactory
         var model = new SwinV2CnnAsppUNet(spec);
         try
         {
-            ModelInit.InitEncoder(model.Encoder, generator);
+            model.Encoder.InitWeights(generator);
             if (!string.IsNullOrEmpty(spec.PretrainedEncoder)) PretrainedEncoderLoader.Load(model, spec.PretrainedEncoder);
             return model;
         }

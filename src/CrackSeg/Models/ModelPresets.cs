@@ -9,8 +9,6 @@ namespace CrackSeg.Models;
 /// </summary>
 public static class ModelPresets
 {
-    public static readonly IReadOnlyList<string> Names = ["nano", "seed", "tiny", "small", "base"];
-
     private static readonly ValueArray<int> StemDefault = [16, 32];
     private static readonly ValueArray<int> SeedDecoder = [128, 64, 32];
     private static readonly ValueArray<int> StemDecoder = [128, 64, 32, 16, 16];
@@ -37,7 +35,7 @@ public static class ModelPresets
         "tiny" => Get("seed", imageSize) with { Preset = "tiny", DecoderChannels = StemDecoder, StemChannels = StemDefault },
         "small" => Get("tiny", imageSize) with { Preset = "small", Depths = [2, 2, 18, 2], DropPathRate = 0.2 },
         "base" => Get("small", imageSize) with { Preset = "base", EmbedDim = 128, NumHeads = [4, 8, 16, 32] },
-        _ => throw new InputException($"model.preset: expected one of {string.Join(", ", Names)}, got '{preset}'."),
+        _ => throw new InputException($"model.preset: {OptionNames.Expected(OptionList.Presets)}, got '{preset}'."),
     };
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Reflection;
 using CrackSeg.Common;
 using CrackSeg.Config;
 
@@ -58,21 +59,8 @@ public sealed record ModelSpec
     {
         ArgumentNullException.ThrowIfNull(cfg);
         var spec = ModelPresets.Get(cfg.Preset, imageSize) with { };
-        spec = spec with
-        {
-            EmbedDim = cfg.EmbedDim ?? spec.EmbedDim,
-            Depths = cfg.Depths ?? spec.Depths,
-            NumHeads = cfg.NumHeads ?? spec.NumHeads,
-            WindowSize = cfg.WindowSize ?? spec.WindowSize,
-            DropPathRate = cfg.DropPathRate ?? spec.DropPathRate,
-            AsppChannels = cfg.AsppChannels ?? spec.AsppChannels,
-            AsppDilations = cfg.AsppDilations ?? spec.AsppDilations,
-            AsppDropout = cfg.AsppDropout ?? spec.AsppDropout,
-            DecoderChannels = cfg.DecoderChannels ?? spec.DecoderChannels,
-            CbamReduction = cfg.CbamReduction ?? spec.CbamReduction,
-            StemChannels = cfg.StemChannels ?? spec.StemChannels,
-            PretrainedEncoder = cfg.PretrainedEncoder ?? spec.PretrainedEncoder,
-        };
+        foreach (var (configField, specField) in SharedFields)
+            if (configField.GetValue(cfg) is object value) specField.SetValue(spec, value);
         // A stem switched on or off by override keeps a consistent decoder unless the decoder was set too.
         if (cfg.DecoderChannels is null && cfg.StemChannels is not null)
             spec = spec with { DecoderChannels = ModelPresets.DecoderFor(spec.DecoderChannels, spec.HasStem) };
@@ -80,28 +68,28 @@ public sealed record ModelSpec
         return spec;
     }
 
-    /// <summary>Checks every field; throws one <see cref="InputException"/> naming the first bad key.</summary>
     /// <summary>
     /// This spec as a fully explicit `model` section: saved in an experiment's config.yaml so the folder
     /// keeps describing its model even if a preset's defaults change later.
     /// </summary>
-    public ModelConfig ToConfig() => new()
+    public ModelConfig ToConfig()
     {
-        Preset = Preset,
-        EmbedDim = EmbedDim,
-        Depths = Depths,
-        NumHeads = NumHeads,
-        WindowSize = WindowSize,
-        DropPathRate = DropPathRate,
-        AsppChannels = AsppChannels,
-        AsppDilations = AsppDilations,
-        AsppDropout = AsppDropout,
-        DecoderChannels = DecoderChannels,
-        CbamReduction = CbamReduction,
-        StemChannels = StemChannels,
-        PretrainedEncoder = PretrainedEncoder,
-    };
+        var config = new ModelConfig();
+        foreach (var (configField, specField) in SharedFields) configField.SetValue(config, specField.GetValue(this));
+        return config;
+    }
 
+    /// <summary>
+    /// Every `model.*` field but `name`, paired by name with the spec property it overrides: the one place that
+    /// maps <see cref="ModelConfig"/> to the spec and back, so a new field cannot be resolved but not saved.
+    /// </summary>
+    private static readonly (PropertyInfo Config, PropertyInfo Spec)[] SharedFields = typeof(ModelConfig).GetProperties()
+        .Where(p => p.Name != nameof(ModelConfig.Name))
+        .Select(p => (p, typeof(ModelSpec).GetProperty(p.Name)
+            ?? throw new InvalidOperationException($"ModelSpec has no {p.Name} for ModelConfig.{p.Name}")))
+        .ToArray();
+
+    /// <summary>Checks every field; throws one <see cref="InputException"/> naming the first bad key.</summary>
     public void Validate()
     {
         if (ImageSize < 32 || ImageSize % 32 != 0)

@@ -32,7 +32,6 @@ namespace CrackSeg.Training;
 /// </remarks>
 public sealed class LearningRateSchedule
 {
-    public static readonly IReadOnlyList<string> Names = new[] { "cosine", "cosine_restarts", "step", "constant", "plateau" };
 
     private readonly SchedulerConfig _scheduler;
 
@@ -41,8 +40,8 @@ public sealed class LearningRateSchedule
     {
         if (stepsPerEpoch < 1) throw new ArgumentOutOfRangeException(nameof(stepsPerEpoch), stepsPerEpoch, "at least one optimizer step per epoch");
         _scheduler = config.Scheduler;
-        if (!Names.Contains(_scheduler.Name))
-            throw new InputException($"training.scheduler.name: unknown scheduler '{_scheduler.Name}'; expected one of {string.Join(", ", Names)}");
+        if (!OptionNames.Schedulers.Contains(_scheduler.Name))
+            throw new InputException($"training.scheduler.name: unknown scheduler '{_scheduler.Name}'; {OptionNames.Expected(OptionList.Schedulers)}");
         BaseLearningRate = config.LearningRate;
         StepsPerEpoch = stepsPerEpoch;
         TotalSteps = config.Epochs * stepsPerEpoch;

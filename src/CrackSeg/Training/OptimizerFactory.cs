@@ -26,7 +26,6 @@ namespace CrackSeg.Training;
 /// </remarks>
 public static class OptimizerFactory
 {
-    public static readonly IReadOnlyList<string> Names = new[] { "adamw", "adam", "sgd" };
     public const double AdamEpsilon = 1e-8;
 
     /// <exception cref="InputException">Unknown optimizer name.</exception>
@@ -54,7 +53,7 @@ public static class OptimizerFactory
                 new SGD.ParamGroup(withoutDecay, lr, config.Momentum, dampening: 0, weight_decay: 0.0, nesterov: false),
             }, lr, config.Momentum, dampening: 0, weight_decay: wd, nesterov: false),
             _ => throw new InputException(
-                $"training.optimizer: unknown optimizer '{config.Optimizer}'; expected one of {string.Join(", ", Names)}"),
+                $"training.optimizer: unknown optimizer '{config.Optimizer}'; {OptionNames.Expected(OptionList.Optimizers)}"),
         };
     }
 

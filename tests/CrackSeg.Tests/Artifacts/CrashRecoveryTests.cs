@@ -153,8 +153,8 @@ public class CrashRecoveryTests
         EpochRecorder? recorder = null, StringWriter? console = null)
     {
         using var log = new RunLog(LogLevel.Info, console ?? TextWriter.Null);
-        var run = new TrainingRun(log, recorder ?? new EpochRecorder()) { StopAfterEpoch = stopAfterEpoch };
-        return run.Run(new TrainingRequest(config, resume), CancellationToken.None);
+        var run = new TrainingRun(log, recorder ?? new EpochRecorder());
+        return run.Run(new TrainingRequest(config, resume) { StopAfterEpoch = stopAfterEpoch }, CancellationToken.None);
     }
 
     private static string Status(string experiment)

@@ -35,15 +35,18 @@ public class ModelSpecTests
         Assert.Empty(spec.StemChannels);
     }
 
-    [Fact]
-    public void EveryNonNullFieldOverridesThePreset()
-    {
-        var cfg = new ModelConfig
+    /// <summary>A `model` section that sets every field away from the tiny preset.</summary>
+    private static ModelConfig EveryFieldSet() => new ModelConfig
         {
             Preset = "tiny", EmbedDim = 48, Depths = [1, 1, 3, 1], NumHeads = [2, 4, 8, 16], WindowSize = 16,
             DropPathRate = 0.3, AsppChannels = 128, AsppDilations = [1, 3], AsppDropout = 0.2,
             DecoderChannels = [64, 32, 16, 8, 4], CbamReduction = 8, StemChannels = [4, 8], PretrainedEncoder = "w.safetensors",
         };
+
+    [Fact]
+    public void EveryNonNullFieldOverridesThePreset()
+    {
+        var cfg = EveryFieldSet();
         var spec = ModelSpec.Resolve(cfg, 512);
         Assert.Equal((48, 16, 0.3, 128, 0.2, 8, "w.safetensors", 512),
             (spec.EmbedDim, spec.WindowSize, spec.DropPathRate, spec.AsppChannels, spec.AsppDropout, spec.CbamReduction, spec.PretrainedEncoder, spec.ImageSize));
@@ -52,6 +55,21 @@ public class ModelSpecTests
         Assert.Equal([1, 3], spec.AsppDilations);
         Assert.Equal([64, 32, 16, 8, 4], spec.DecoderChannels);
         Assert.Equal([4, 8], spec.StemChannels);
+    }
+
+    [Fact]
+    public void ToConfigNamesEveryFieldAndResolvesBackToTheSameSpec()
+    {
+        var cfg = EveryFieldSet();
+        Assert.Equal(cfg, ModelSpec.Resolve(cfg, 512).ToConfig());
+        foreach (var preset in OptionNames.Presets)
+        {
+            var spec = ModelSpec.Resolve(new ModelConfig { Preset = preset }, 256);
+            var saved = spec.ToConfig();
+            foreach (var field in typeof(ModelConfig).GetProperties().Where(p => p.Name != nameof(ModelConfig.PretrainedEncoder)))
+                Assert.True(field.GetValue(saved) is not null, $"{preset}: model.{field.Name} is not saved");
+            Assert.Equal(spec, ModelSpec.Resolve(saved, 256));
+        }
     }
 
     [Fact]

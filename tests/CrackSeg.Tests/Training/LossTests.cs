@@ -166,7 +166,7 @@ public class LossTests
         // Confidently wrong and confidently right pixels at |x| = 100 (float32 sigmoid saturates to 0 or 1).
         var x = tensor(new float[] { 100, -100, 100, -100, 0, 30 }, new long[] { 1, 1, 2, 3 });
         var y = tensor(new float[] { 0, 1, 1, 0, 1, 1 }, new long[] { 1, 1, 2, 3 });
-        foreach (var name in LossFactory.Names)
+        foreach (var name in OptionNames.Losses)
         {
             var logits = x.clone().requires_grad_(true);
             var loss = LossFactory.Create(new LossConfig { Name = name, PosWeight = 3 }).call(logits, y);

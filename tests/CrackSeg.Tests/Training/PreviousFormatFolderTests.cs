@@ -65,7 +65,7 @@ public class PreviousFormatFolderTests
         var config = TinyRun.Config(dir.Path, epochs: 2);
         TrainingOutcome first;
         using (var log = new RunLog(LogLevel.Info, TextWriter.Null))
-            first = new TrainingRun(log, new LogLineProgress(log, 10)) { StopAfterEpoch = 1 }.Run(new TrainingRequest(config), CancellationToken.None);
+            first = new TrainingRun(log, new LogLineProgress(log, 10)).Run(new TrainingRequest(config) { StopAfterEpoch = 1 }, CancellationToken.None);
         string experiment = first.ExperimentDir;
         Assert.Empty(ArtifactVerifier.Verify(experiment));
         MakePreviousFormat(experiment);

@@ -26,8 +26,8 @@ public class TrainingRunTests
     {
         var console = new StringWriter();
         using var log = new RunLog(LogLevel.Debug, console);
-        var run = new TrainingRun(log, new Recorder()) { LossHook = lossHook, StopAfterEpoch = stopAfter };
-        return (run.Run(new TrainingRequest(config, resume), cancellation), console);
+        var run = new TrainingRun(log, new Recorder());
+        return (run.Run(new TrainingRequest(config, resume) { LossHook = lossHook, StopAfterEpoch = stopAfter }, cancellation), console);
     }
 
     [Fact]

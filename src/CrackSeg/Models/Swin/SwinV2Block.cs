@@ -38,9 +38,22 @@ internal sealed class SwinV2Block : Module<Tensor, Tensor>
 
     public int Window => _window;
     public int Shift => _shift;
-    internal LayerNorm Norm1 => norm1;
-    internal LayerNorm Norm2 => norm2;
     internal WindowAttention Attention => attn;
+
+    /// <summary>
+    /// timm's <c>_init_respostnorm</c>: norm1/norm2 weight and bias 0, so each residual branch starts switched off;
+    /// the attention's logit_scale ln 10 and q/v biases 0. Draws nothing from any RNG.
+    /// </summary>
+    internal void InitResPostNorm()
+    {
+        using var _ = no_grad();
+        attn.ResetScalars();
+        foreach (var norm in new[] { norm1, norm2 })
+        {
+            init.zeros_(norm.weight!);
+            init.zeros_(norm.bias!);
+        }
+    }
 
     /// <summary><paramref name="x"/>: NHWC. Returns NHWC of the same shape.</summary>
     public override Tensor forward(Tensor x)

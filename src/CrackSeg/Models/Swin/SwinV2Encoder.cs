@@ -41,6 +41,26 @@ public sealed class SwinV2Encoder : Module<Tensor, Tensor[]>
 
     internal IReadOnlyList<SwinV2Stage> Stages => _stages;
 
+    /// <summary>
+    /// timm's SwinV2 initialisation, in place: every Linear trunc-normal(std 0.02, cut at ±2) with zero bias, drawn
+    /// from <paramref name="generator"/> (or the global RNG) in <c>named_modules</c> order, then each block's
+    /// res-post-norm init (<see cref="SwinV2Block.InitResPostNorm"/>). Convolutions and norms elsewhere keep
+    /// PyTorch's defaults, as in the Python project.
+    /// </summary>
+    public void InitWeights(Generator? generator = null)
+    {
+        using var _ = no_grad();
+        foreach (var (_, module) in named_modules())
+        {
+            if (module is not TorchSharp.Modules.Linear linear) continue;
+            TruncatedNormal.Fill(linear.weight!, mean: 0, std: 0.02, a: -2, b: 2, generator);
+            if (linear.bias is not null) init.zeros_(linear.bias);
+        }
+        foreach (var stage in _stages)
+        foreach (var block in stage.Blocks)
+            block.InitResPostNorm();
+    }
+
     /// <summary>Stage outputs NCHW (views of NHWC tensors; convolutions accept them as they are).</summary>
     public override Tensor[] forward(Tensor x)
     {

@@ -6,8 +6,6 @@ namespace CrackSeg.Training.Losses;
 /// <summary>Builds the loss named by <c>training.loss</c>.</summary>
 public static class LossFactory
 {
-    public static readonly IReadOnlyList<string> Names = new[] { "bce", "dice", "focal", "focal_dice", "bce_dice", "tversky" };
-
     /// <summary>
     /// bce (pos_weight), dice (dice_smooth), focal (focal_alpha, focal_gamma),
     /// focal_dice = primary_weight·focal + dice_weight·dice (0.6/0.4 by default, the Python experiment's),
@@ -31,7 +29,7 @@ public static class LossFactory
                     new DiceLoss(config.DiceSmooth), config.DiceWeight),
                 "tversky" => new TverskyLoss(config.TverskyAlpha, config.TverskyBeta, config.DiceSmooth),
                 _ => throw new InputException(
-                    $"training.loss.name: unknown loss '{config.Name}'; expected one of {string.Join(", ", Names)}"),
+                    $"training.loss.name: unknown loss '{config.Name}'; {OptionNames.Expected(OptionList.Losses)}"),
             };
         }
         catch (ArgumentOutOfRangeException e)
