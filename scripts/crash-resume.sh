@@ -109,9 +109,9 @@ freeze_and_kill_if() { # LOG DESCRIPTION CHECK...: freeze; kill if the command C
 in_training_step() { # LOG EPOCH BATCHES: the last line is a batch of EPOCH other than its last
   last_progress "$1" | grep -E "^epoch $2/$EPOCHS batch [0-9]+/$3 " | grep -qvE "batch $3/$3 "
 }
-in_validation() { # LOG EPOCH DIR: the last batch of EPOCH is logged, its checkpoint not yet begun
+in_validation() { # LOG EPOCH DIR: the validation of EPOCH is logged as started, its checkpoint not yet begun
   local tmps=("$3"/checkpoints/.*.tmp)
-  last_progress "$1" | grep -qE "^epoch $2/$EPOCHS batch ([0-9]+)/\1 " && [ ! -e "$3/checkpoints/epoch_$2.pth" ] && [ ${#tmps[@]} -eq 0 ]
+  last_progress "$1" | grep -qE "^epoch $2/$EPOCHS: validating" && [ ! -e "$3/checkpoints/epoch_$2.pth" ] && [ ${#tmps[@]} -eq 0 ]
 }
 kill_in_step() { # LOG EPOCH: inside a random training step of EPOCH (or of a later one)
   local e n b
@@ -128,7 +128,7 @@ kill_in_step() { # LOG EPOCH: inside a random training step of EPOCH (or of a la
 kill_in_validation() { # LOG EPOCH DIR: after the last training step of EPOCH (or of a later one), before its checkpoint
   local e
   for ((e = $2; e <= EPOCHS; e++)); do
-    wait_line "$1" "epoch $e/$EPOCHS batch ([0-9]+)/\\1 " 1 0.002 || return 1
+    wait_line "$1" "epoch $e/$EPOCHS: validating" 1 0.002 || return 1
     nap "$(rand_between 0 0.02)"
     freeze_and_kill_if "$1" "epoch $e, validation" in_validation "$1" "$e" "$3" && return 0
   done
@@ -136,7 +136,7 @@ kill_in_validation() { # LOG EPOCH DIR: after the last training step of EPOCH (o
 }
 kill_in_checkpoint_write() { # LOG EPOCH DIR: freeze while a checkpoint temp file exists, kill if it still does
   local log=$1 dir=$3 f tmps still
-  wait_line "$log" "epoch $2/$EPOCHS batch ([0-9]+)/\\1 " || return 1
+  wait_line "$log" "epoch $2/$EPOCHS: validating" || return 1
   while alive; do
     tmps=("$dir"/checkpoints/.*.tmp "$dir"/.best_model.pth.*.tmp)
     if [ ${#tmps[@]} -gt 0 ]; then

@@ -39,7 +39,8 @@ public sealed class LogLineProgress : ITrainingProgress
         _log.Info($"epoch {epoch}/{_totalEpochs} batch {batch}/{batches} loss {runningLoss:F4} {samplesPerSecond:F1} samples/s eta {eta:F0}s");
     }
 
-    public void ValidationStarted(int epoch, int batches) => _log.Debug($"epoch {epoch}: validating on {batches} batches");
+    // The last batch logs no loss line (its loss is read with the epoch summary), so this line marks the phase change.
+    public void ValidationStarted(int epoch, int batches) => _log.Info($"epoch {epoch}/{_totalEpochs}: validating on {batches} batches");
 
     public void EpochFinished(int epoch, string summary) { } // the trainer logs the summary itself
 }
