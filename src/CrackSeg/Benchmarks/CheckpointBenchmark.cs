@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CrackSeg.Artifacts;
+using CrackSeg.Common;
 using CrackSeg.Config;
 using CrackSeg.Models;
 using CrackSeg.Training;

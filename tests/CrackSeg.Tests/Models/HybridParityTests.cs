@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using CrackSeg.Models;
 using Xunit.Abstractions;
 using static TorchSharp.torch;

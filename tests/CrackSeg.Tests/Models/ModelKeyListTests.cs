@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using CrackSeg.Config;
 using CrackSeg.Models;
 using TorchSharp;

@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using CrackSeg.Models;
 using CrackSeg.Models.Swin;
 using TorchSharp;
