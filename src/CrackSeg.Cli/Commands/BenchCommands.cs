@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using CrackSeg.Benchmarks;
+using CrackSeg.Common;
 using CrackSeg.Data;
 using CrackSeg.Training;
 
@@ -98,7 +99,8 @@ internal static class BenchCommands
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
             var r = CheckpointBenchmark.Run(parse.GetValue(preset)!, Path.Combine("artifacts", "bench"));
-            context.Output.WriteLine($"checkpoint {r.Preset}: {r.Parameters:N0} parameters, {r.Bytes / 1048576.0:F0} MiB, save {r.SaveSeconds:F2} s, load {r.LoadSeconds:F2} s");
+            context.Output.WriteLine($"checkpoint {r.Preset}: {r.Parameters:N0} parameters, {r.Bytes / 1048576.0:F0} MiB, " +
+                $"save {r.SaveSeconds:F2} s ({r.SaveCpuSeconds:F2} s CPU), load {r.LoadSeconds:F2} s ({r.LoadCpuSeconds:F2} s CPU)");
             Figure(context, "checkpoint_save_s", r.SaveSeconds);
             Figure(context, "checkpoint_load_s", r.LoadSeconds);
             Figure(context, "checkpoint_mib", r.Bytes / 1048576.0);

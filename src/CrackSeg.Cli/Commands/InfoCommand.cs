@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using CrackSeg.Common.Precision;
 using System.CommandLine;
 using CrackSeg.Artifacts;

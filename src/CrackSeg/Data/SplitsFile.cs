@@ -1,5 +1,4 @@
 using System.Text.Json;
-using CrackSeg.Artifacts;
 using CrackSeg.Common;
 
 namespace CrackSeg.Data;

@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using CrackSeg.Artifacts;
+using CrackSeg.Common;
 using CrackSeg.Metrics;
 
 namespace CrackSeg.Evaluation;

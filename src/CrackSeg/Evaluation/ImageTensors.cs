@@ -1,4 +1,5 @@
 using CrackSeg.Artifacts;
+using CrackSeg.Common;
 using CrackSeg.Data;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;

@@ -11,7 +11,7 @@ public enum CheckpointKind
 {
     /// <summary>A CrackSeg.NET training checkpoint (<c>format_version</c>, <c>model_state_dict</c>, <c>config_yaml</c>, …).</summary>
     CrackSeg,
-    /// <summary>A Python training checkpoint: a dict holding <c>model_state_dict</c> (crackseg) or <c>state_dict</c> (Lightning).</summary>
+    /// <summary>A Python training checkpoint: a dict holding <c>model_state_dict</c> (crackseg), <c>state_dict</c> (Lightning) or <c>model</c>.</summary>
     PythonDict,
     /// <summary>A bare state_dict (<c>torch.save(model.state_dict(), path)</c>).</summary>
     StateDict,
@@ -38,7 +38,7 @@ public sealed record CheckpointInfo(string Path, CheckpointKind Kind, int? Epoch
 
 /// <summary>
 /// Reads the model weights of a <c>.pth</c> file — ours, a Python crackseg checkpoint
-/// (<c>{"model_state_dict": …}</c>), a Lightning-style <c>{"state_dict": …}</c> or a bare state_dict — and
+/// (<c>{"model_state_dict": …}</c>), a Lightning-style <c>{"state_dict": …}</c>, a <c>{"model": …}</c> or a bare state_dict — and
 /// restores them into a module with <see cref="ModelStateCodec.Restore"/> (names and shapes checked).
 /// </summary>
 public static class ModelCheckpoint
@@ -91,18 +91,16 @@ public static class ModelCheckpoint
 
     private static (Dictionary<string, Tensor> State, CheckpointKind Kind) ModelState(Hashtable raw, string path)
     {
-        foreach (string wrapper in new[] { "model_state_dict", "state_dict" })
+        var nested = StateDictLoader.Unwrap(raw, out string? wrapper);
+        if (wrapper is not null)
         {
-            if (!raw.ContainsKey(wrapper)) continue;
-            if (raw[wrapper] is not IDictionary nested)
-                throw new InputException($"checkpoint '{path}': '{wrapper}' is not a dict of tensors");
             var kind = raw.ContainsKey("format_version") && raw.ContainsKey("config_yaml") ? CheckpointKind.CrackSeg : CheckpointKind.PythonDict;
             return (Tensors(nested, path, wrapper), kind);
         }
         if (raw.Count > 0 && raw.Values.Cast<object?>().All(v => v is Tensor))
             return (Tensors(raw, path, null), CheckpointKind.StateDict);
         var keys = raw.Keys.Cast<object>().Select(k => k.ToString()).Order(StringComparer.Ordinal).Take(12);
-        throw new InputException($"checkpoint '{path}' holds no model weights: expected a dict with 'model_state_dict' (or 'state_dict'), " +
+        throw new InputException($"checkpoint '{path}' holds no model weights: expected a dict holding one under '{string.Join("' or '", StateDictLoader.WrapperKeys)}', " +
                                  $"or a bare state_dict of tensors; found keys [{string.Join(", ", keys)}]");
     }
 

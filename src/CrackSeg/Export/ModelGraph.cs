@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using CrackSeg.Data;
 using CrackSeg.Evaluation;
 using CrackSeg.Models;
@@ -58,6 +59,6 @@ public static class ModelGraph
         var probability = graph.Sigmoid(logits);
         graph.Output(probability, ProbabilityName, [null, 1, size, size], BatchSymbol);
         graph.Output(logits, LogitsName, [null, 1, size, size], BatchSymbol);
-        return graph.ToModel(opset, Artifacts.FrameworkVersions.CrackSeg, metadata);
+        return graph.ToModel(opset, FrameworkVersions.CrackSeg, metadata);
     }
 }

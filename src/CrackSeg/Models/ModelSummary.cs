@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using CrackSeg.Common;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Models;

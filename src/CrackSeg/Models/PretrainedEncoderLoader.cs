@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using CrackSeg.Common;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Models;

@@ -1,4 +1,5 @@
 using CrackSeg.Artifacts;
+using CrackSeg.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -36,7 +37,7 @@ public sealed class TrainingState
         Epoch = Epoch,
         GlobalStep = GlobalStep,
         // PyTorch order (TorchSharp lists all parameters before all buffers), so the keys read like the Python model's.
-        ModelState = Models.StateDictKeys.Entries(model).ToDictionary(e => e.Key, e => e.Value),
+        ModelState = StateDictKeys.Entries(model).ToDictionary(e => e.Key, e => e.Value),
         OptimizerState = OptimizerStateCodec.Capture(optimizer),
         Metrics = Checkpoint.MetricsOf(last),
         BestMetric = early.Best,
@@ -45,7 +46,7 @@ public sealed class TrainingState
         EarlyStopping = early.ToState(),
         Plateau = plateau?.ToState(),
         Scaler = scaler?.Capture(),
-        EmaState = ema is null ? null : Models.StateDictKeys.Entries(ema.Model).ToDictionary(e => e.Key, e => e.Value),
+        EmaState = ema is null ? null : StateDictKeys.Entries(ema.Model).ToDictionary(e => e.Key, e => e.Value),
         History = History.ToList(),
         Seed = seed,
         TotalTrainingTimeS = TrainingSeconds,

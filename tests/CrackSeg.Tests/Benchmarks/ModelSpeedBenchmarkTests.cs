@@ -103,18 +103,13 @@ public class ModelSpeedBenchmarkTests(ITestOutputHelper output)
     /// The PyTorch reference is only a fair anchor while it is our model: golden hybrid outputs within
     /// 1e-5 and, for each configuration `bench model` times, the parameter count of our model.
     /// </summary>
-    [Fact]
+    [SkippableFact]
     public void PyTorchReferenceReproducesTheGoldenOutputsAndOurParameterCounts()
     {
-        string? golden = GoldenFixtures.RequireOrSkip(output);
-        if (golden is null) return;
+        string golden = GoldenFixtures.Require();
         string python = Environment.GetEnvironmentVariable("CRACKSEG_PYTHON") ?? "/usr/bin/python3";
-        if (!HasTorch(python))
-        {
-            Assert.False(Environment.GetEnvironmentVariable("CRACKSEG_REQUIRE_PYTORCH") == "1", $"CRACKSEG_REQUIRE_PYTORCH=1 but {python} has no torch");
-            output.WriteLine("SKIPPED: no python3 with torch (set CRACKSEG_PYTHON; CI installs Debian's python3-torch)");
-            return;
-        }
+        RequiredInput.SkipUnless(HasTorch(python), RequiredInput.PyTorch,
+            $"{python} has no torch (set CRACKSEG_PYTHON; CI installs Debian's python3-torch)");
         var counts = ModelSpeedBenchmark.Configurations.Select(c =>
         {
             using var model = ModelFactory.Create(c.Model, ModelSpeedBenchmark.ImageSize);
@@ -135,7 +130,7 @@ public class ModelSpeedBenchmarkTests(ITestOutputHelper output)
     /// ratios of medians over rounds, the faster working PyTorch mode as the bf16 anchor, and
     /// `unavailable (reason)` where a side could not run.
     /// </summary>
-    [Fact]
+    [SkippableFact]
     public void SideBySideSummaryPrintsRatiosOfMediansAndNamesWhatIsUnavailable()
     {
         using var dir = new TempDir();
@@ -161,11 +156,7 @@ public class ModelSpeedBenchmarkTests(ITestOutputHelper output)
         File.WriteAllLines(tsv, rows);
         string script = Path.Combine(RepositoryRoot.Path, "scripts", "pytorch_reference", "summarise.py");
         string python = Environment.GetEnvironmentVariable("CRACKSEG_PYTHON") ?? "/usr/bin/python3";
-        if (!CanRun(python))
-        {
-            output.WriteLine($"SKIPPED: {python} cannot be run");
-            return;
-        }
+        RequiredInput.SkipUnless(CanRun(python), RequiredInput.PyTorch, $"{python} cannot be run");
 
         var (code, stdout) = Run(python, [script, tsv]);
         Assert.True(code == 0, stdout);

@@ -131,6 +131,42 @@ public sealed class CheckpointLoadingTests : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// The one rule of every loader (issue 16: evaluation's reader did not take <c>model</c> and listed 8 keys): a
+    /// checkpoint dict's weights under <c>model</c> load through the evaluation path as through the file reader, and
+    /// a state dict that does not fit lists <see cref="StateDictLoader.ListedPerKind"/> (20) keys of a kind, then the rest counted.
+    /// </summary>
+    [Fact]
+    public void EveryLoaderUnwrapsAModelKeyAndListsTwentyKeysOfEachProblem()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        using var source = ModelFactory.Create(TestModels.Nano(64));
+        var state = StateDictKeys.Entries(source).ToDictionary(e => e.Key, e => e.Value);
+        var path = Path.Combine(_dir, "timm-style.pth");
+        PyTorchPickler.PickleStateDict(path, new OrderedDictionary { ["epoch"] = 3, ["model"] = ToOrdered(state) });
+
+        using var viaEvaluation = ModelFactory.Create(TestModels.Nano(64));
+        var info = CrackSeg.Evaluation.ModelCheckpoint.Restore(viaEvaluation, path, "path", RunLog.Silent);
+        Assert.Equal(CrackSeg.Evaluation.CheckpointKind.PythonDict, info.Kind);
+        Assert.Equal(3, info.Epoch);
+        var read = StateDictLoader.ReadFile(path, "checkpoint");
+        Assert.Equal(state.Keys.Order(StringComparer.Ordinal), read.Keys.Order(StringComparer.Ordinal));
+        var restored = viaEvaluation.state_dict();
+        foreach (var (key, value) in state)
+        {
+            Assert.True(value.Equals(restored[key]), key);
+            Assert.True(value.Equals(read[key]), key);
+        }
+
+        var partial = state.Take(state.Count - 25).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var e = Assert.Throws<InputException>(() => CrackSeg.Artifacts.ModelStateCodec.Restore(viaEvaluation, partial, "p.pth"));
+        var listed = e.Message.Split('\n').SkipWhile(l => !l.Contains("missing keys (25):")).Skip(1).TakeWhile(l => l.StartsWith("    ")).ToList();
+        Assert.Equal(21, listed.Count);
+        Assert.Equal("    ... and 5 more", listed[^1].TrimEnd());
+        Assert.StartsWith("checkpoint 'p.pth': the state dict does not match the model.", e.Message);
+    }
+
     private static OrderedDictionary ToOrdered(Dictionary<string, Tensor> source)
     {
         var ordered = new OrderedDictionary();

@@ -1,6 +1,6 @@
 using System.Collections;
 using TorchSharp.PyBridge;
-using Xunit.Abstractions;
+using CrackSeg.Tests.TestSupport;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Tests.Models;
@@ -8,8 +8,8 @@ namespace CrackSeg.Tests.Models;
 /// <summary>
 /// Locates the golden reference folder (PyTorch + timm outputs): <c>CRACKSEG_GOLDEN_DIR</c>, else
 /// <c>../shared/golden</c> next to the repository root (the folder holding CrackSeg.sln), searched
-/// upwards from the test assembly. Where it is absent, tests pass with a visible "SKIPPED" line,
-/// unless <c>CRACKSEG_REQUIRE_GOLDEN=1</c> (CI), which makes the absence a failure.
+/// upwards from the test assembly. Where it is absent, tests are skipped, unless <c>CRACKSEG_REQUIRE_GOLDEN=1</c>
+/// (CI), which makes the absence a failure (see <see cref="RequiredInput"/>).
 /// </summary>
 internal static class GoldenFixtures
 {
@@ -17,16 +17,12 @@ internal static class GoldenFixtures
 
     public static string? Directory => Folder.Value;
 
-    /// <summary>The golden folder, or null after logging why the test is skipped (fails under CRACKSEG_REQUIRE_GOLDEN=1).</summary>
-    public static string? RequireOrSkip(ITestOutputHelper output)
+    /// <summary>The golden folder; skips the calling test where it is absent (fails it under CRACKSEG_REQUIRE_GOLDEN=1).</summary>
+    public static string Require()
     {
-        if (Folder.Value is { } dir) return dir;
-        var reason = "golden fixtures not found (set CRACKSEG_GOLDEN_DIR or place them at ../shared/golden next to the repository root)";
-        if (Environment.GetEnvironmentVariable("CRACKSEG_REQUIRE_GOLDEN") == "1")
-            Assert.Fail($"CRACKSEG_REQUIRE_GOLDEN=1 but {reason}.");
-        output.WriteLine($"SKIPPED: {reason}.");
-        Console.WriteLine($"SKIPPED: {reason}.");
-        return null;
+        RequiredInput.SkipUnless(Folder.Value is not null, RequiredInput.Golden,
+            "golden fixtures not found (set CRACKSEG_GOLDEN_DIR or place them at ../shared/golden next to the repository root)");
+        return Folder.Value!;
     }
 
     /// <summary>A golden <c>.pth</c> dict of tensors by key.</summary>

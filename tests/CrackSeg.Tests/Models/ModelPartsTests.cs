@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using CrackSeg.Models;
 using TorchSharp;
 using Xunit.Abstractions;

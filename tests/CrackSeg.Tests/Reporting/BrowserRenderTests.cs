@@ -1,27 +1,22 @@
 using System.Diagnostics;
 using CrackSeg.Reporting;
+using CrackSeg.Tests.TestSupport;
 using Xunit.Abstractions;
 
 namespace CrackSeg.Tests.Reporting;
 
 /// <summary>
 /// Opens a generated report in Debian's headless Chromium and checks the screenshot is a real
-/// page. Without chromium on PATH the test passes with a message, unless CRACKSEG_REQUIRE_BROWSER=1
+/// page. Without chromium on PATH the test is skipped, unless CRACKSEG_REQUIRE_BROWSER=1
 /// (CI), where a missing browser fails it. Install: apt-get install -y chromium.
 /// </summary>
 public class BrowserRenderTests(ITestOutputHelper output)
 {
-    [Fact]
+    [SkippableFact]
     public void ReportRendersInHeadlessChromium()
     {
         string? browser = FindBrowser();
-        if (browser is null)
-        {
-            Assert.True(Environment.GetEnvironmentVariable("CRACKSEG_REQUIRE_BROWSER") != "1",
-                "CRACKSEG_REQUIRE_BROWSER=1 but no chromium on PATH (apt-get install -y chromium)");
-            output.WriteLine("SKIPPED: chromium is not installed (apt-get install -y chromium); set CRACKSEG_REQUIRE_BROWSER=1 to make this an error.");
-            return;
-        }
+        RequiredInput.SkipUnless(browser is not null, RequiredInput.Browser, "no chromium on PATH (apt-get install -y chromium)");
         using var fx = new FakeExperiment();
         var (html, _) = ReportBuilder.Build(fx.Dir, null);
         string shot = Path.Combine(fx.Root, "screenshot.png");

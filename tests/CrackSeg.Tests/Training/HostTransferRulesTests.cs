@@ -21,7 +21,6 @@ public class HostTransferRulesTests
         ["HostSync.cs"] = "the counted reads",
         ["StagingBuffer.cs"] = "the counted upload",
         ["TensorBoardLog.cs"] = "once per epoch, only with logging.tensorboard: the image strip goes to the host",
-        ["DataBench.cs"] = "a benchmark, not the loop",
     };
 
     private static readonly Regex Transfer = new(@"\.item<|\.item\(\)|\.data<|\.cpu\(\)|(?<![\w.])tensor\(|as_tensor\(|from_array\(|frombuffer\(", RegexOptions.Compiled);

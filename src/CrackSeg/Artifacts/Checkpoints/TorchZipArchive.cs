@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
 using static TorchSharp.torch;
 
@@ -79,7 +80,7 @@ internal sealed class TorchZipArchive
         _zip64End = _records.Count >= 0xFFFF || _centralOffset >= zip64Threshold || _centralSize >= zip64Threshold;
         Length = _centralOffset + _centralSize + (_zip64End ? 56 + 20 : 0) + 22;
 
-        Record Small(string name, byte[] bytes) => new() { Name = Name(name), Bytes = bytes, Size = bytes.Length, Crc = Crc32.Append(0, bytes) };
+        Record Small(string name, byte[] bytes) => new() { Name = Name(name), Bytes = bytes, Size = bytes.Length, Crc = Crc32.HashToUInt32(bytes) };
     }
 
     private static byte[] Name(string record) => Encoding.ASCII.GetBytes($"{Prefix}/{record}");
@@ -227,9 +228,9 @@ internal sealed class TorchZipArchive
 
     private uint TensorCrc(Tensor t)
     {
-        uint crc = 0;
-        ForEachChunk(t, span => crc = Crc32.Append(crc, span));
-        return crc;
+        var crc = new Crc32();
+        ForEachChunk(t, crc.Append);
+        return crc.GetCurrentHashAsUInt32();
     }
 
     private delegate void SpanAction(ReadOnlySpan<byte> span);

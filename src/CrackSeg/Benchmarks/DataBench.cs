@@ -2,10 +2,11 @@ using System.Diagnostics;
 using System.Text;
 using CrackSeg.Common;
 using CrackSeg.Config;
+using CrackSeg.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CrackSeg.Data;
+namespace CrackSeg.Benchmarks;
 
 /// <summary>Settings of <see cref="DataBench.Run"/>.</summary>
 public sealed record DataBenchOptions

@@ -1,21 +1,47 @@
 using System.Collections;
-using CrackSeg.Common;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace CrackSeg.Models;
+namespace CrackSeg.Common;
 
 /// <summary>
-/// Loads a state dict into a module by name with shape checks (PyBridge's <c>load_py</c> checks names
-/// only). Every problem — missing, unexpected and mis-shaped keys — is reported in one
-/// <see cref="InputException"/>. Values are copied into the existing tensors, converting dtype and
-/// device as needed, so the model keeps its device and its parameters keep their identity.
+/// The one loader of state dicts, for every path that puts weights into a module (pretrained encoders, resume,
+/// evaluate): which keys of a checkpoint dict hold the weights (<see cref="WrapperKeys"/>), and a load by name with
+/// shape checks (PyBridge's <c>load_py</c> checks names only). Every problem — missing, unexpected and mis-shaped
+/// keys, up to <see cref="ListedPerKind"/> of each — is reported in one <see cref="InputException"/>. Values are
+/// copied into the existing tensors, converting dtype and device as needed, so the model keeps its device and its
+/// parameters keep their identity (an optimizer built over them stays valid).
 /// </summary>
 public static class StateDictLoader
 {
     /// <summary>How many keys of each problem kind the error message lists before "... and N more".</summary>
-    private const int ListedPerKind = 20;
+    public const int ListedPerKind = 20;
+
+    /// <summary>
+    /// Keys under which a checkpoint dict holds its state dict, in the order they are looked for: ours and Python
+    /// crackseg's <c>model_state_dict</c>, Lightning's <c>state_dict</c>, and <c>model</c> (timm's and many
+    /// training scripts' <c>{"model": state_dict}</c>).
+    /// </summary>
+    public static readonly IReadOnlyList<string> WrapperKeys = ["model_state_dict", "state_dict", "model"];
+
+    /// <summary>
+    /// The state dict inside <paramref name="table"/>: the dict under the first of <see cref="WrapperKeys"/> that holds
+    /// a dict, unwrapped again while that one wraps another; the table itself when it has none. <paramref name="wrapper"/>
+    /// is the outermost key taken, or null.
+    /// </summary>
+    public static IDictionary Unwrap(IDictionary table, out string? wrapper)
+    {
+        wrapper = null;
+        for (var key = WrapperOf(table); key is not null; key = WrapperOf(table))
+        {
+            wrapper ??= key;
+            table = (IDictionary)table[key]!;
+        }
+        return table;
+    }
+
+    private static string? WrapperOf(IDictionary table) => WrapperKeys.FirstOrDefault(k => table.Contains(k) && table[k] is IDictionary);
 
     /// <summary>
     /// Reads a state dict from <paramref name="path"/>: a PyTorch <c>.pth</c>/<c>.pt</c> (a plain state
@@ -39,12 +65,11 @@ public static class StateDictLoader
         }
     }
 
-    /// <summary>The tensors of an unpickled dict, unwrapping a checkpoint's nested model state.</summary>
-    public static Dictionary<string, Tensor> FromHashtable(Hashtable table, string path, string what)
+    /// <summary>The tensors of an unpickled dict, unwrapping a checkpoint's nested model state (see <see cref="Unwrap"/>).</summary>
+    public static Dictionary<string, Tensor> FromHashtable(IDictionary table, string path, string what)
     {
-        foreach (var wrapper in new[] { "model_state_dict", "state_dict", "model" })
-            if (table[wrapper] is Hashtable nested) return FromHashtable(nested, path, what);
-        var result = new Dictionary<string, Tensor>(table.Count);
+        table = Unwrap(table, out _);
+        var result = new Dictionary<string, Tensor>(table.Count, StringComparer.Ordinal);
         foreach (DictionaryEntry entry in table)
         {
             if (entry.Key is not string key || entry.Value is not Tensor value)
@@ -112,6 +137,8 @@ public static class StateDictLoader
         Section("missing keys", missing);
         Section("unexpected keys", unexpected);
         Section("mis-shaped keys", misShaped);
+        lines.Add($"  In all {missing.Count} missing, {unexpected.Count} unexpected, {misShaped.Count} shape mismatches: a state dict that " +
+                  "does not fit the model usually comes from another model config.");
         return string.Join(Environment.NewLine, lines);
     }
 }

@@ -1,7 +1,7 @@
 using CrackSeg.Common;
 using TorchSharp;
 
-namespace CrackSeg.Training;
+namespace CrackSeg.Common;
 
 /// <summary>Turns `training.device` (auto | cpu | cuda | cuda:N) into a torch device.</summary>
 public static class DeviceSelector
@@ -13,7 +13,7 @@ public static class DeviceSelector
         int index = setting.Contains(':') ? int.Parse(setting[(setting.IndexOf(':') + 1)..]) : 0;
         if (!torch.cuda.is_available())
             throw new InputException($"training.device: '{setting}' was requested but CUDA is not available " +
-                $"(TorchBackend={Artifacts.FrameworkVersions.TorchBackend}; build with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or use training.device=cpu)");
+                $"(TorchBackend={FrameworkVersions.TorchBackend}; build with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or use training.device=cpu)");
         int count = torch.cuda.device_count();
         if (index >= count)
             throw new InputException($"training.device: '{setting}' does not exist; this machine has {count} CUDA device(s) (cuda:0..cuda:{count - 1})");

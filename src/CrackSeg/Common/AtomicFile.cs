@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace CrackSeg.Artifacts;
+namespace CrackSeg.Common;
 
 /// <summary>
 /// Whole-file writes that never leave a half-written target: write a temp file in the same

@@ -2,7 +2,7 @@ using System.Globalization;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace CrackSeg.Models;
+namespace CrackSeg.Common;
 
 /// <summary>
 /// A module's state_dict in PyTorch's order (per module: own parameters, own persistent buffers, then
