@@ -132,7 +132,7 @@ public sealed class Evaluator
                     {
                         accumulator.Update(imageLogits, masks);
                         accumulator.AddLoss(loss.forward(imageLogits, masks), count);
-                        var predicted = sigmoid(imageLogits.to(ScalarType.Float32)).nan_to_num(0.0).ge(threshold);
+                        var predicted = CrackMask.FromLogits(imageLogits, threshold);
                         var target = masks.gt(0.5);
                         toleranceRows.Add(ThinStructureMetrics.ToleranceCounts(predicted, target, tolerancePx).DetachFromDisposeScope());
                         clDiceRows.Add(ThinStructureMetrics.ClDiceTerms(predicted, target).DetachFromDisposeScope());
@@ -229,7 +229,7 @@ public sealed class Evaluator
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             using var batch = loader.LoadBatch(0, group.Select(c => c.Index).ToArray());
-            var predicted = tta.Probabilities(trained.Model.forward, batch.Images).nan_to_num(0.0).ge(report.Threshold);
+            var predicted = CrackMask.FromProbabilities(tta.Probabilities(trained.Model.forward, batch.Images), report.Threshold);
             var images = ImageTensors.Denormalised255(batch.Images);
             for (int j = 0; j < group.Length; j++)
             {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CrackSeg.Common;
 using CrackSeg.Data;
+using CrackSeg.Metrics;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;
@@ -120,7 +121,7 @@ public sealed class Predictor
             using var scope = NewDisposeScope();
             var normalised = ImageTensors.Normalised(rgb, height, width, device);
             var probabilities = tiler.Probabilities(normalised);
-            var predicted = probabilities.ge(threshold);
+            var predicted = CrackMask.FromProbabilities(probabilities, threshold);
             return (ImageTensors.GreyBytes(probabilities.mul(255)),
                 ImageTensors.GreyBytes(predicted.to(ScalarType.Float32).mul_(255)),
                 OverlayRenderer.Prediction(ImageTensors.Denormalised255(normalised), predicted));
@@ -141,7 +142,7 @@ public sealed class Predictor
             for (int i = 0; i < probabilities.Length; i++)
             {
                 probability[i] = (byte)Math.Clamp(MathF.Round(probabilities[i] * 255f), 0f, 255f);
-                mask[i] = probabilities[i] >= cut ? (byte)255 : (byte)0;
+                mask[i] = CrackMask.IsCrack(probabilities[i], cut) ? (byte)255 : (byte)0;
             }
             return (probability, mask, OverlayRenderer.Prediction(rgb, mask));
         }

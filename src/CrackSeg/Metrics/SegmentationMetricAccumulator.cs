@@ -77,10 +77,10 @@ public sealed class SegmentationMetricAccumulator : IDisposable
 
         long n = logits.shape[0];
         long pixels = logits.numel() / n;
-        var probs = sigmoid(logits.detach().to(ScalarType.Float32)).reshape(n, pixels).nan_to_num(0.0);
+        var probs = CrackMask.Probabilities(logits.detach()).reshape(n, pixels);
         var target = targets.dtype == ScalarType.Bool ? targets.reshape(n, pixels) : targets.detach().reshape(n, pixels).gt(0.5);
 
-        var predicted = probs.ge(Threshold);
+        var predicted = CrackMask.FromProbabilities(probs, Threshold);
         var tp = predicted.logical_and(target).sum(1, type: ScalarType.Int64);
         var predictedCount = predicted.sum(1, type: ScalarType.Int64);
         var targetCount = target.sum(1, type: ScalarType.Int64);
