@@ -1,49 +1,42 @@
 using System.Globalization;
-using CrackSeg.Reporting;
+using CrackSeg.Common.Charts;
 using ScottPlot;
 
 namespace CrackSeg.Evaluation;
 
 /// <summary>
 /// pr_curve.png: precision over recall across the threshold sweep, with iso-F1 contours (as crack papers draw
-/// them), the ODS point and the operating threshold's point. Text uses the bundled report font
-/// (<see cref="ReportFonts"/>), so labels render on machines without installed fonts.
+/// them), the ODS point and the operating threshold's point. Drawn in the house style (<see cref="ChartStyle"/>), so labels render on machines without installed fonts.
 /// </summary>
 internal static class PrCurveChart
 {
     public const int Width = 560;
     public const int Height = 520;
-    public const double PixelDensity = 2.0;
 
-    // ScottPlot caches typefaces in static state; one render at a time keeps that safe.
-    private static readonly object RenderGate = new();
+    public static byte[] RenderPng(EvaluationReport report) => ChartStyle.RenderPng(Width, Height, plot => Draw(plot, report));
 
-    public static byte[] RenderPng(EvaluationReport report)
+    private static void Draw(Plot plot, EvaluationReport report)
     {
-        ReportFonts.EnsureRegistered();
-        lock (RenderGate)
-        {
-            using var plot = new Plot { ScaleFactor = PixelDensity };
-            Style(plot, $"Precision-recall, {report.Split} split ({report.ImageCount} images)");
-            AddIsoF1(plot);
+        ChartStyle.Apply(plot, $"Precision-recall, {report.Split} split ({report.ImageCount} images)", 15, "Recall", "Precision");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(0.1);
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(0.1);
+        AddIsoF1(plot);
 
-            var curve = report.Sweep.PrecisionRecallCurve();
-            var line = plot.Add.ScatterLine(curve.Select(p => p.Recall).ToArray(), curve.Select(p => p.Precision).ToArray(), Color.FromHex("#1f77b4"));
-            line.LineWidth = 2.5f;
-            line.LegendText = $"PR curve (AP {Metric(report.Sweep.AveragePrecision)})";
+        var curve = report.Sweep.PrecisionRecallCurve();
+        var line = plot.Add.ScatterLine(curve.Select(p => p.Recall).ToArray(), curve.Select(p => p.Precision).ToArray(), Color.FromHex("#1f77b4"));
+        line.LineWidth = 2.5f;
+        line.LegendText = $"PR curve (AP {Metric(report.Sweep.AveragePrecision)})";
 
-            var ods = report.Sweep.Ods;
-            var odsMarker = plot.Add.Marker(ods.Recall, ods.Precision, MarkerShape.FilledCircle, 11, Color.FromHex("#d62728"));
-            odsMarker.LegendText = $"ODS F1 {Metric(ods.F)} @ t={Number(ods.Threshold)}";
+        var ods = report.Sweep.Ods;
+        var odsMarker = plot.Add.Marker(ods.Recall, ods.Precision, MarkerShape.FilledCircle, 11, Color.FromHex("#d62728"));
+        odsMarker.LegendText = $"ODS F1 {Metric(ods.F)} @ t={Number(ods.Threshold)}";
 
-            var at = report.Metrics.Total;
-            var opMarker = plot.Add.Marker(at.Recall, at.Precision, MarkerShape.FilledSquare, 10, Color.FromHex("#2ca02c"));
-            opMarker.LegendText = $"t={Number(report.Threshold)}: F1 {Metric(at.F1)}";
+        var at = report.Metrics.Total;
+        var opMarker = plot.Add.Marker(at.Recall, at.Precision, MarkerShape.FilledSquare, 10, Color.FromHex("#2ca02c"));
+        opMarker.LegendText = $"t={Number(report.Threshold)}: F1 {Metric(at.F1)}";
 
-            plot.Axes.SetLimits(0, 1.0, 0, 1.02);
-            plot.ShowLegend(Alignment.LowerLeft);
-            return plot.GetImageBytes((int)(Width * PixelDensity), (int)(Height * PixelDensity), ImageFormat.Png);
-        }
+        plot.Axes.SetLimits(0, 1.0, 0, 1.02);
+        plot.ShowLegend(Alignment.LowerLeft);
     }
 
     /// <summary>Dotted curves of constant F1 = 2PR / (P + R): P = F·R / (2R − F) for R &gt; F / 2.</summary>
@@ -66,36 +59,11 @@ internal static class PrCurveChart
             iso.LinePattern = LinePattern.Dotted;
             iso.LineWidth = 1;
             var label = plot.Add.Text($"F1={f:0.0}", 0.985, f / (2 - f) + 0.012);
-            label.LabelFontName = ReportFonts.Family;
+            label.LabelFontName = BundledFonts.Family;
             label.LabelFontSize = 11;
             label.LabelFontColor = Color.FromHex("#8a8f99");
             label.LabelAlignment = Alignment.LowerRight;
         }
-    }
-
-    private static void Style(Plot plot, string title)
-    {
-        plot.Font.Set(ReportFonts.Family);
-        plot.FigureBackground.Color = Colors.White;
-        plot.DataBackground.Color = Colors.White;
-        plot.Axes.Color(Color.FromHex("#374151"));
-        plot.Axes.FrameColor(Color.FromHex("#9ca3af"));
-        plot.Grid.MajorLineColor = Color.FromHex("#e5e7eb");
-        plot.Title(title, 15);
-        // The typeface is looked up when the name is set, so re-set it after switching to bold.
-        plot.Axes.Title.Label.Bold = true;
-        plot.Axes.Title.Label.FontName = ReportFonts.Family;
-        plot.XLabel("Recall", 13);
-        plot.YLabel("Precision", 13);
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(0.1);
-        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(0.1);
-        plot.Axes.Bottom.TickLabelStyle.FontSize = 12;
-        plot.Axes.Left.TickLabelStyle.FontSize = 12;
-        plot.Legend.FontName = ReportFonts.Family;
-        plot.Legend.FontSize = 12;
-        plot.Legend.OutlineColor = Color.FromHex("#d1d5db");
-        plot.Legend.ShadowColor = Colors.Transparent;
-        plot.Legend.BackgroundColor = Colors.White.WithAlpha(0.9);
     }
 
     private static string Metric(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CrackSeg.Common.Charts;
 using ScottPlot;
 
 namespace CrackSeg.Reporting;
@@ -22,40 +23,22 @@ internal sealed record ChartSpec(
     bool IntegerX = true);
 
 /// <summary>
-/// Renders <see cref="ChartSpec"/>s to PNG with ScottPlot 5 in one house style (matplotlib's
-/// tab10 colours, light grid, bundled font, 2x pixel density for sharp text on HiDPI screens).
+/// Renders <see cref="ChartSpec"/>s to PNG with ScottPlot 5 in the house style (<see cref="ChartStyle"/>) with
+/// matplotlib's tab10 colours.
 /// </summary>
 internal static class ChartRenderer
 {
     public const int Width = 600;
     public const int Height = 340;
-    public const double PixelDensity = 2.0;
 
     public static readonly IReadOnlyList<string> Palette =
         ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
-    // ScottPlot caches typefaces in static state; one render at a time keeps that safe.
-    private static readonly object RenderGate = new();
-
-    public static byte[] RenderPng(ChartSpec spec)
+    public static byte[] RenderPng(ChartSpec spec) => ChartStyle.RenderPng(Width, Height, plot =>
     {
-        ReportFonts.EnsureRegistered();
-        lock (RenderGate)
-        {
-            var plot = new Plot { ScaleFactor = PixelDensity };
-            try
-            {
-                Style(plot, spec);
-                AddSeries(plot, spec);
-                // ScaleFactor enlarges the drawing inside the given pixel size, so the pixel size grows with it.
-                return plot.GetImageBytes((int)(Width * PixelDensity), (int)(Height * PixelDensity), ImageFormat.Png);
-            }
-            finally
-            {
-                plot.Dispose();
-            }
-        }
-    }
+        Style(plot, spec);
+        AddSeries(plot, spec);
+    });
 
     private static void AddSeries(Plot plot, ChartSpec spec)
     {
@@ -80,7 +63,7 @@ internal static class ChartRenderer
         if (!anyData)
         {
             var note = plot.Add.Annotation("no data recorded", Alignment.MiddleCenter);
-            note.LabelFontName = ReportFonts.Family;
+            note.LabelFontName = BundledFonts.Family;
             note.LabelFontSize = 14;
         }
         plot.Axes.AutoScale();
@@ -92,22 +75,8 @@ internal static class ChartRenderer
 
     private static void Style(Plot plot, ChartSpec spec)
     {
-        plot.Font.Set(ReportFonts.Family);
-        plot.FigureBackground.Color = Colors.White;
-        plot.DataBackground.Color = Colors.White;
-        plot.Axes.Color(Color.FromHex("#374151"));
-        plot.Axes.FrameColor(Color.FromHex("#9ca3af"));
-        plot.Grid.MajorLineColor = Color.FromHex("#e5e7eb");
+        ChartStyle.Apply(plot, spec.Title, 16, spec.XLabel, spec.YLabel);
         plot.Grid.MinorLineColor = Colors.Transparent;
-
-        plot.Title(spec.Title, 16);
-        // The typeface is looked up when the name is set, so re-set it after switching to bold.
-        plot.Axes.Title.Label.Bold = true;
-        plot.Axes.Title.Label.FontName = ReportFonts.Family;
-        plot.XLabel(spec.XLabel, 13);
-        plot.YLabel(spec.YLabel, 13);
-        plot.Axes.Bottom.TickLabelStyle.FontSize = 12;
-        plot.Axes.Left.TickLabelStyle.FontSize = 12;
 
         if (spec.IntegerX)
         {
@@ -125,11 +94,6 @@ internal static class ChartRenderer
             };
         }
 
-        plot.Legend.FontName = ReportFonts.Family;
-        plot.Legend.FontSize = 12;
-        plot.Legend.OutlineColor = Color.FromHex("#d1d5db");
-        plot.Legend.ShadowColor = Colors.Transparent;
-        plot.Legend.BackgroundColor = Colors.White.WithAlpha(0.9);
         plot.Legend.Alignment = spec.LegendAtBottom ? Alignment.LowerRight : Alignment.UpperRight;
     }
 }

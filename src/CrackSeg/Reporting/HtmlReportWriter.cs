@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using CrackSeg.Common.Charts;
 
 namespace CrackSeg.Reporting;
 
@@ -125,9 +126,9 @@ internal static class HtmlReportWriter
     }
 
     private static string FontFaces() =>
-        "@font-face{font-family:'CrackSeg Sans';font-weight:400;src:url(data:font/ttf;base64," + Convert.ToBase64String(ReportFonts.Regular) + ") format('truetype');}\n" +
-        "@font-face{font-family:'CrackSeg Sans';font-weight:700;src:url(data:font/ttf;base64," + Convert.ToBase64String(ReportFonts.Bold) + ") format('truetype');}\n" +
-        "@font-face{font-family:'CrackSeg Mono';src:url(data:font/ttf;base64," + Convert.ToBase64String(ReportFonts.Mono) + ") format('truetype');}\n";
+        "@font-face{font-family:'CrackSeg Sans';font-weight:400;src:url(data:font/ttf;base64," + Convert.ToBase64String(BundledFonts.Regular) + ") format('truetype');}\n" +
+        "@font-face{font-family:'CrackSeg Sans';font-weight:700;src:url(data:font/ttf;base64," + Convert.ToBase64String(BundledFonts.Bold) + ") format('truetype');}\n" +
+        "@font-face{font-family:'CrackSeg Mono';src:url(data:font/ttf;base64," + Convert.ToBase64String(BundledFonts.Mono) + ") format('truetype');}\n";
 
     // Only the bundled faces and generic families: on a machine without fonts, Chromium renders no
     // text at all once a rule names a missing system family (system-ui, Menlo...), seen with Debian's

@@ -1,15 +1,15 @@
 using ScottPlot;
 using SkiaSharp;
 
-namespace CrackSeg.Reporting;
+namespace CrackSeg.Common.Charts;
 
 /// <summary>
-/// The bundled DejaVu Sans / Sans Mono subsets (Reporting/Fonts): a ScottPlot font for the charts
+/// The bundled DejaVu Sans / Sans Mono subsets (Common/Charts/Fonts): a ScottPlot font for the charts
 /// and @font-face data for the HTML. SkiaSharp and Chromium draw no text on a machine without
 /// installed fonts, so reports always use these faces: text renders everywhere and looks the same
-/// on every machine. See Reporting/Fonts/README.md.
+/// on every machine. See Common/Charts/Fonts/README.md.
 /// </summary>
-internal static class ReportFonts
+internal static class BundledFonts
 {
     /// <summary>A family name no system font has, so only the bundled resolver answers it.</summary>
     public const string Family = "CrackSeg Sans";
@@ -37,8 +37,8 @@ internal static class ReportFonts
 
     private static byte[] Resource(string file)
     {
-        string name = $"CrackSeg.Reporting.Fonts.{file}";
-        using var stream = typeof(ReportFonts).Assembly.GetManifestResourceStream(name)
+        string name = $"CrackSeg.Common.Charts.Fonts.{file}";
+        using var stream = typeof(BundledFonts).Assembly.GetManifestResourceStream(name)
             ?? throw new InvalidOperationException($"embedded font resource '{name}' is missing from the CrackSeg assembly");
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
