@@ -1,7 +1,6 @@
-using System.Buffers;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
+using CrackSeg.Common;
 
 namespace CrackSeg.Artifacts;
 
@@ -13,11 +12,9 @@ namespace CrackSeg.Artifacts;
 public static class ExperimentDocuments
 {
     // Relaxed escaping: these are files, not HTML; keeps '+' of UTC offsets and non-ASCII names readable.
-    private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-    private static readonly JsonWriterOptions Compact = new() { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>metrics/complete_summary.json.</summary>
-    public static string CompleteSummary(ExperimentSnapshot s, DateTimeOffset savedAt) => Json(Indented, w =>
+    public static string CompleteSummary(ExperimentSnapshot s, DateTimeOffset savedAt) => JsonWriting.Text(indented: true, w =>
     {
         w.WriteStartObject();
         w.WriteString("experiment_name", s.ExperimentName);
@@ -26,11 +23,11 @@ public static class ExperimentDocuments
         w.WriteString("dataset", s.Dataset);
         w.WriteNumber("training_epochs", s.TrainingEpochs);
         w.WriteNumber("batch_size", s.BatchSize);
-        WriteFloat(w, "learning_rate", s.LearningRate);
+        WriteFinite(w, "learning_rate", s.LearningRate);
         w.WritePropertyName("final_metrics");
         WriteValMetrics(w, s.LastValidated?.Validation, prefixed: true);
-        WriteNullableInt(w, "best_epoch", s.BestEpoch);
-        WriteFloat(w, "total_training_time", s.TotalTrainingTimeS);
+        w.WriteNullable("best_epoch", s.BestEpoch);
+        WriteFinite(w, "total_training_time", s.TotalTrainingTimeS);
         w.WriteString("timestamp", ArtifactFormat.Timestamp(savedAt));
         w.WritePropertyName("hardware_info");
         WriteHardwareInfo(w, s.Hardware);
@@ -38,8 +35,8 @@ public static class ExperimentDocuments
         w.WriteNumber("epochs_completed", s.Epochs.Count);
         w.WriteString("status", StatusName(s.Status));
         w.WriteBoolean("early_stopped", s.Status == RunStatus.EarlyStopped);
-        WriteNullableString(w, "early_stop_reason", s.EarlyStopReason);
-        WriteNullableInt(w, "final_metrics_epoch", s.LastValidated?.Epoch);
+        w.WriteNullable("early_stop_reason", s.EarlyStopReason);
+        w.WriteNullable("final_metrics_epoch", s.LastValidated?.Epoch);
         w.WriteNumber("seed", s.Seed);
         w.WriteString("model_preset", s.ModelPreset);
         w.WriteNumber("parameters", s.ParameterCount);
@@ -59,28 +56,28 @@ public static class ExperimentDocuments
     {
         var best = s.Best?.Validation;
         foreach (var key in PythonReaderSchema.BestKeys)
-            WriteNullableFloat(w, "best_" + key, best?["val_" + key]);
-        WriteNullableFloat(w, "final_loss", s.LastValidated?.Validation?.Loss);
-        WriteFloat(w, "training_time", s.TotalTrainingTimeS);
+            w.WriteFloat("best_" + key, best?["val_" + key], NonFinite.Throws);
+        w.WriteFloat("final_loss", s.LastValidated?.Validation?.Loss, NonFinite.Throws);
+        WriteFinite(w, "training_time", s.TotalTrainingTimeS);
         w.WriteStartObject("best_metrics");
         foreach (var key in PythonReaderSchema.BestMetricsKeys)
         {
             // {value: null, epoch: null} rather than a null entry: those readers call .get("value") on it.
             w.WriteStartObject(key);
-            WriteNullableFloat(w, "value", best?["val_" + key]);
-            WriteNullableInt(w, "epoch", best is null ? null : s.BestEpoch);
+            w.WriteFloat("value", best?["val_" + key], NonFinite.Throws);
+            w.WriteNullable("epoch", best is null ? null : s.BestEpoch);
             w.WriteEndObject();
         }
         w.WriteEndObject();
         w.WriteStartObject("experiment_info");
         w.WriteNumber("total_epochs", s.TrainingEpochs);
-        WriteNullableInt(w, "best_epoch", s.BestEpoch);
+        w.WriteNullable("best_epoch", s.BestEpoch);
         w.WriteNumber("epochs_completed", s.Epochs.Count);
         w.WriteEndObject();
     }
 
     /// <summary>complete_summary.json's `hardware_info` object alone (for `crackseg info --hardware-json`).</summary>
-    public static string HardwareInfo(HardwareSnapshot hardware) => Json(Indented, w => WriteHardwareInfo(w, hardware));
+    public static string HardwareInfo(HardwareSnapshot hardware) => JsonWriting.Text(indented: true, w => WriteHardwareInfo(w, hardware));
 
     private static void WriteHardwareInfo(Utf8JsonWriter w, HardwareSnapshot hardware)
     {
@@ -88,8 +85,8 @@ public static class ExperimentDocuments
         w.WriteString("device", hardware.Device);
         w.WriteBoolean("cuda_available", hardware.CudaAvailable);
         w.WriteString("gpu_name", hardware.GpuName);
-        WriteNullableLong(w, "gpu_memory_total_bytes", hardware.GpuMemoryTotalBytes);
-        WriteNullableString(w, "driver_version", hardware.DriverVersion);
+        w.WriteNullable("gpu_memory_total_bytes", hardware.GpuMemoryTotalBytes);
+        w.WriteNullable("driver_version", hardware.DriverVersion);
         w.WriteString("cpu_model", hardware.CpuModel);
         w.WriteNumber("cpu_cores", hardware.CpuCores);
         w.WriteEndObject();
@@ -104,37 +101,37 @@ public static class ExperimentDocuments
     }
 
     /// <summary>One metrics.jsonl line (keys of <see cref="GuideSchema.EpochKeys"/>, in that order).</summary>
-    public static string EpochLine(EpochRecord e) => Json(Compact, w =>
+    public static string EpochLine(EpochRecord e) => JsonWriting.Text(indented: false, w =>
     {
         w.WriteStartObject();
         w.WriteNumber("epoch", e.Epoch);
-        WriteFloat(w, "train_loss", e.TrainLoss, e.Epoch);
+        WriteFinite(w, "train_loss", e.TrainLoss, e.Epoch);
         foreach (var key in GuideSchema.EpochValidationKeys)
         {
             if (e.Validation is null) w.WriteNull(key);
-            else WriteFloat(w, key, e.Validation[key], e.Epoch);
+            else WriteFinite(w, key, e.Validation[key], e.Epoch);
         }
         w.WriteString("timestamp", ArtifactFormat.Timestamp(e.Timestamp));
-        WriteFloat(w, "lr", e.LearningRate, e.Epoch);
-        WriteFloat(w, "grad_norm", e.GradNorm, e.Epoch);
-        WriteFloat(w, "epoch_time_s", e.EpochTimeS, e.Epoch);
-        WriteFloat(w, "samples_per_s", e.SamplesPerS, e.Epoch);
+        WriteFinite(w, "lr", e.LearningRate, e.Epoch);
+        WriteFinite(w, "grad_norm", e.GradNorm, e.Epoch);
+        WriteFinite(w, "epoch_time_s", e.EpochTimeS, e.Epoch);
+        WriteFinite(w, "samples_per_s", e.SamplesPerS, e.Epoch);
         w.WriteEndObject();
     });
 
     /// <summary>metrics/validation_metrics.json: final_validation (val_-prefixed) and best_validation (epoch + unprefixed).</summary>
-    public static string ValidationMetrics(ExperimentSnapshot s) => Json(Indented, w =>
+    public static string ValidationMetrics(ExperimentSnapshot s) => JsonWriting.Text(indented: true, w =>
     {
         w.WriteStartObject();
         w.WritePropertyName("final_validation");
         WriteValMetrics(w, s.LastValidated?.Validation, prefixed: true);
         w.WriteStartObject("best_validation");
-        WriteNullableInt(w, "epoch", s.BestEpoch);
+        w.WriteNullable("epoch", s.BestEpoch);
         var best = s.Best?.Validation;
         foreach (var key in GuideSchema.FinalMetricKeys)
         {
             string name = GuideSchema.Unprefixed(key);
-            if (best is null) w.WriteNull(name); else WriteFloat(w, name, best[key]);
+            if (best is null) w.WriteNull(name); else WriteFinite(w, name, best[key]);
         }
         w.WriteEndObject();
         w.WriteEndObject();
@@ -156,7 +153,7 @@ public static class ExperimentDocuments
         foreach (var key in GuideSchema.FinalMetricKeys)
         {
             string name = prefixed ? key : GuideSchema.Unprefixed(key);
-            if (m is null) w.WriteNull(name); else WriteFloat(w, name, m[key]);
+            if (m is null) w.WriteNull(name); else WriteFinite(w, name, m[key]);
         }
         w.WriteEndObject();
     }
@@ -174,37 +171,7 @@ public static class ExperimentDocuments
     /// <summary>The status names complete_summary.json's `status` may hold.</summary>
     public static readonly IReadOnlyList<string> StatusNames = Enum.GetValues<RunStatus>().Select(StatusName).ToList();
 
-    private static void WriteFloat(Utf8JsonWriter w, string name, double value, int? epoch = null)
-    {
-        w.WritePropertyName(name);
-        w.WriteRawValue(ArtifactFormat.Float(value, epoch is int e ? $"epoch {e} {name}" : name), skipInputValidation: true);
-    }
-
-    private static void WriteNullableFloat(Utf8JsonWriter w, string name, double? value)
-    {
-        if (value is double v) WriteFloat(w, name, v); else w.WriteNull(name);
-    }
-
-    private static void WriteNullableInt(Utf8JsonWriter w, string name, int? value)
-    {
-        if (value is int v) w.WriteNumber(name, v); else w.WriteNull(name);
-    }
-
-    private static void WriteNullableLong(Utf8JsonWriter w, string name, long? value)
-    {
-        if (value is long v) w.WriteNumber(name, v); else w.WriteNull(name);
-    }
-
-    private static void WriteNullableString(Utf8JsonWriter w, string name, string? value)
-    {
-        if (value is null) w.WriteNull(name); else w.WriteString(name, value);
-    }
-
-    private static string Json(JsonWriterOptions options, Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, options)) write(w);
-        string text = Encoding.UTF8.GetString(buffer.WrittenSpan);
-        return options.Indented ? text + "\n" : text;
-    }
+    // The experiment folder never holds NaN or infinity: a non-finite training value is a trainer bug, so saving stops.
+    private static void WriteFinite(Utf8JsonWriter w, string name, double value, int? epoch = null) =>
+        w.WriteFloat(name, value, NonFinite.Throws, epoch is int e ? $"epoch {e} {name}" : name);
 }

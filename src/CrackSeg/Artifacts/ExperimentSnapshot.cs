@@ -1,3 +1,5 @@
+using CrackSeg.Common;
+
 namespace CrackSeg.Artifacts;
 
 /// <summary>Where a run stands when the saver is called.</summary>

@@ -57,9 +57,9 @@ public sealed record SplitsFile
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
         w.WriteString("format", FormatTag);
-        WriteNullable(w, "root", Root);
-        WriteNullable(w, "layout", Layout?.ToKey());
-        if (Seed is { } seed) w.WriteNumber("seed", seed); else w.WriteNull("seed");
+        w.WriteNullable("root", Root);
+        w.WriteNullable("layout", Layout?.ToKey());
+        w.WriteNullable("seed", Seed);
         if (Ratios is null) w.WriteNull("ratios");
         else
         {
@@ -67,7 +67,7 @@ public sealed record SplitsFile
             foreach (double r in Ratios) w.WriteNumberValue(r);
             w.WriteEndArray();
         }
-        WriteNullable(w, "split_file", SourceSplitFile);
+        w.WriteNullable("split_file", SourceSplitFile);
         w.WriteStartObject("counts");
         foreach (var split in SplitNames.All) w.WriteNumber(split.ToKey(), this[split].Count);
         w.WriteEndObject();
@@ -179,10 +179,5 @@ public sealed record SplitsFile
         if (!root.TryGetProperty(key, out var el) || el.ValueKind == JsonValueKind.Null) return null;
         if (el.ValueKind != JsonValueKind.String) throw new InputException($"split file {path}: \"{key}\" must be a string");
         return el.GetString();
-    }
-
-    private static void WriteNullable(Utf8JsonWriter w, string key, string? value)
-    {
-        if (value is null) w.WriteNull(key); else w.WriteString(key, value);
     }
 }

@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using CrackSeg.Artifacts;
@@ -62,7 +60,7 @@ public static class EvaluationFiles
         w.WriteString("checkpoint", r.Checkpoint.Path);
         w.WriteString("checkpoint_choice", r.Checkpoint.Choice);
         w.WriteString("checkpoint_kind", r.Checkpoint.KindName);
-        if (r.Checkpoint.Epoch is int epoch) w.WriteNumber("checkpoint_epoch", epoch); else w.WriteNull("checkpoint_epoch");
+        w.WriteNullable("checkpoint_epoch", r.Checkpoint.Epoch);
         Float(w, "threshold", r.Threshold);
         w.WriteNumber("histogram_bins", m.Histogram.Bins);
         w.WriteNumber("tolerance_px", r.TolerancePx);
@@ -134,7 +132,7 @@ public static class EvaluationFiles
         w.WriteNumber("tolerance_px", r.TolerancePx);
         w.WriteNumber("num_images", r.ImageCount);
         w.WriteString("checkpoint", r.Checkpoint.Path);
-        if (r.Checkpoint.Epoch is int epoch) w.WriteNumber("checkpoint_epoch", epoch); else w.WriteNull("checkpoint_epoch");
+        w.WriteNullable("checkpoint_epoch", r.Checkpoint.Epoch);
         w.WriteString("evaluated_at", ArtifactFormat.Timestamp(r.EvaluatedAt));
     });
 
@@ -196,22 +194,13 @@ public static class EvaluationFiles
     /// <summary>A float32 threshold as the shortest double that reads back as it (0.1f → 0.1, not 0.100000001…).</summary>
     internal static double Shortest(float value) => double.Parse(value.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
-    private static void Float(Utf8JsonWriter w, string name, double? value)
-    {
-        w.WritePropertyName(name);
-        if (value is double v && double.IsFinite(v)) w.WriteRawValue(ArtifactFormat.Float(v, name), skipInputValidation: true);
-        else w.WriteNullValue();
-    }
+    // An evaluation metric may be undefined (no positive pixel, an empty split): it is written as null, not an error.
+    private static void Float(Utf8JsonWriter w, string name, double? value) => w.WriteFloat(name, value, NonFinite.WritesNull);
 
-    private static string Json(Action<Utf8JsonWriter> body)
+    private static string Json(Action<Utf8JsonWriter> body) => JsonWriting.Text(indented: true, w =>
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            w.WriteStartObject();
-            body(w);
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
-    }
+        w.WriteStartObject();
+        body(w);
+        w.WriteEndObject();
+    });
 }

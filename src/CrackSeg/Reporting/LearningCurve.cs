@@ -1,4 +1,5 @@
 using CrackSeg.Artifacts;
+using CrackSeg.Common;
 
 namespace CrackSeg.Reporting;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CrackSeg.Artifacts;
+using CrackSeg.Common;
 
 namespace CrackSeg.Tests.Artifacts;
 

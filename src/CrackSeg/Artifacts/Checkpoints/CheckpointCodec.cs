@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Collections.Specialized;
 using static TorchSharp.torch;
+using CrackSeg.Common;
 
 namespace CrackSeg.Artifacts;
 

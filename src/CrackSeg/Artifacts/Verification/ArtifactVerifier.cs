@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
+using CrackSeg.Common;
 
 namespace CrackSeg.Artifacts;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CrackSeg.Artifacts;
+namespace CrackSeg.Common;
 
 /// <summary>
 /// How numbers and times are spelled in the artifact files, so that Python reads back exactly what was
