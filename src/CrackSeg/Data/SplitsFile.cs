@@ -96,8 +96,7 @@ public sealed record SplitsFile
     {
         if (!File.Exists(path)) throw new InputException($"split file {path} does not exist");
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip }); }
-        catch (JsonException e) { throw new InputException($"split file {path} is not valid JSON: {e.Message}", e); }
+        try { doc = JsonReading.Document(File.ReadAllBytes(path), $"split file {path}", handWritten: true); }
         catch (IOException e) { throw new InputException($"split file {path} cannot be read: {e.Message}", e); }
 
         using (doc)

@@ -46,18 +46,7 @@ internal sealed class JsonFields
         }
     }
 
-    public static JsonElement Parse(string text, string where)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { AllowTrailingCommas = false });
-            return doc.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            throw new InputException($"{where}: not valid JSON ({e.Message})", e);
-        }
-    }
+    public static JsonElement Parse(string text, string where) => JsonReading.Element(text, where);
 
     public bool Has(string key) => TryGet(key, out _);
 

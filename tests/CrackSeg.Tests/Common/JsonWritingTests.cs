@@ -46,3 +46,26 @@ public class JsonWritingTests
         Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("epoch").ValueKind);
     }
 }
+
+/// <summary>The shared JSON parse: one message, NaN literals invalid everywhere, comments only in hand-written files.</summary>
+public class JsonReadingTests
+{
+    [Theory]
+    [InlineData("{\"ods\": NaN}")]
+    [InlineData("{\"ods\": Infinity}")]
+    [InlineData("{\"ods\": 1,}")]
+    public void NonFiniteLiteralsAndTrailingCommasAreInvalidInFilesWeWrite(string text)
+    {
+        var e = Assert.Throws<InputException>(() => JsonReading.Element(text, "evaluation/metrics.json"));
+        Assert.StartsWith("evaluation/metrics.json: not valid JSON (", e.Message);
+    }
+
+    [Fact]
+    public void AHandWrittenFileMayHoldCommentsAndTrailingCommasButNoNaN()
+    {
+        using var doc = JsonReading.Document("{\"train\": [\"a\",], // a comment\n}"u8.ToArray(), "split file s.json", handWritten: true);
+        Assert.Equal(1, doc.RootElement.GetProperty("train").GetArrayLength());
+        var e = Assert.Throws<InputException>(() => JsonReading.Document("{\"ratio\": NaN}", "split file s.json", handWritten: true));
+        Assert.StartsWith("split file s.json: not valid JSON (", e.Message);
+    }
+}

@@ -70,8 +70,8 @@ public static class ArtifactVerifier
             string where = $"{name} line {i + 1}";
             if (raw[i].Trim().Length == 0) { problems.Add($"{where}: empty line"); continue; }
             JsonDocument doc;
-            try { doc = JsonDocument.Parse(raw[i]); }
-            catch (JsonException e) { problems.Add($"{where}: not valid JSON ({e.Message})"); continue; }
+            try { doc = JsonReading.Document(raw[i], where); }
+            catch (InputException e) { problems.Add(e.Message); continue; }
             using (doc)
             {
                 var ok = JsonShape.Expect(doc.RootElement, where, keyTypes, problems);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using CrackSeg.Common;
 
 namespace CrackSeg.Artifacts;
 
@@ -65,7 +66,7 @@ internal static class JsonShape
     public static JsonDocument? Parse(string path, string name, List<string> problems)
     {
         if (!File.Exists(path)) { problems.Add($"{name}: missing"); return null; }
-        try { return JsonDocument.Parse(File.ReadAllText(path)); }
-        catch (JsonException e) { problems.Add($"{name}: not valid JSON ({e.Message})"); return null; }
+        try { return JsonReading.Document(File.ReadAllText(path), name); }
+        catch (InputException e) { problems.Add(e.Message); return null; }
     }
 }
