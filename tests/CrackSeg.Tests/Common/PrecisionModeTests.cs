@@ -70,6 +70,20 @@ public class PrecisionModeTests
         PrecisionMode.Bf16.EnsureAvailable(CPU, "training.precision");
     }
 
+    [Fact]
+    public void AMissingAutocastExportRefusesReducedPrecisionNamingTheSettingNeverFallingBack()
+    {
+        const string missing = "libtorch_cpu.so does not export _ZN2at8autocast11clear_cacheEv";
+        foreach (var mode in new[] { PrecisionMode.Bf16, PrecisionMode.Fp16 })
+        {
+            var e = Assert.Throws<InputException>(() => mode.EnsureAvailable(missing, "training.precision"));
+            Assert.Contains("training.precision", e.Message);
+            Assert.Contains(missing, e.Message);
+        }
+        PrecisionMode.Fp32.EnsureAvailable(missing, "training.precision");   // float32 needs no autocast
+        PrecisionMode.Tf32.EnsureAvailable(missing, "training.precision");
+    }
+
     [Theory]
     [InlineData("bf16", ScalarType.BFloat16)]
     [InlineData("fp16", ScalarType.Float16)]

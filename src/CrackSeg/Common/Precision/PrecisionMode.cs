@@ -40,11 +40,13 @@ public sealed record PrecisionMode(string Name, ScalarType? AutocastDtype, bool 
     /// LibTorch's autocast exports. <paramref name="key"/> names the setting in the message.
     /// </summary>
     /// <exception cref="InputException">The LibTorch in use does not export autocast.</exception>
-    public void EnsureAvailable(Device device, string key)
+    public void EnsureAvailable(Device device, string key) => EnsureAvailable(LibTorchAutocast.Problem, key);
+
+    /// <summary><see cref="EnsureAvailable(Device, string)"/> given what is missing from LibTorch (null: nothing).</summary>
+    internal void EnsureAvailable(string? autocastProblem, string key)
     {
-        if (!UsesAutocast) return;
-        if (LibTorchAutocast.Problem is string problem)
-            throw new InputException($"{key}: {Name} needs LibTorch's autocast, which is not available here ({problem}); use fp32");
+        if (UsesAutocast && autocastProblem is not null)
+            throw new InputException($"{key}: {Name} needs LibTorch's autocast, which is not available here ({autocastProblem}); use fp32");
     }
 
     /// <summary>
