@@ -84,9 +84,7 @@ public static class ModelSpeedBenchmark
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var precision = PrecisionMode.Parse(options.Training.Precision, "training.precision");
-        precision.EnsureAvailable(device, "training.precision");
-        precision.ApplyBackendFlags(device);
+        var precision = PrecisionMode.Activate(options.Training.Precision, "training.precision", device);
         if (options.Training.Threads > 0) set_num_threads(options.Training.Threads);
 
         int batchSize = configuration.BatchSize;
@@ -106,9 +104,8 @@ public static class ModelSpeedBenchmark
             var clock = Stopwatch.StartNew();
             using (NewDisposeScope())
             using (no_grad())
-            using (precision.Enter(device))
             {
-                model.forward(images);
+                precision.Logits(model, images, device);
                 DeviceSync.Synchronize(device);
             }
             return [clock.Elapsed.TotalSeconds];
@@ -125,7 +122,7 @@ public static class ModelSpeedBenchmark
             {
                 // As the training loop: forward + loss under autocast, the loss on float32 logits; fp16 scales the loss.
                 Tensor value;
-                using (precision.Enter(device)) value = loss.forward(model.forward(images).to(ScalarType.Float32), masks);
+                value = loss.forward(precision.Logits(model, images, device), masks);
                 PhaseMark(options, device, clock, marks, 1);
                 (scaler?.Scale(value) ?? value).backward();
                 PhaseMark(options, device, clock, marks, 2);

@@ -50,9 +50,7 @@ public static class TrainingBenchmark
         SyntheticData.EnsureExists(config.Data, log);
         var index = DatasetIndex.Build(config.Data, config.Experiment.Seed, log);
         using var parts = TrainingComponents.Build(config, index, device, log);
-        var precision = PrecisionMode.Parse(config.Training.Precision, "training.precision");
-        precision.EnsureAvailable(device, "training.precision");
-        precision.ApplyBackendFlags(device);
+        var precision = PrecisionMode.Activate(config.Training.Precision, "training.precision", device);
         using var scaler = precision.LossScaling ? new LossScaler(device) : null;
         using var runner = new TrainEpoch(parts.Model, parts.Optimizer, parts.Loss, parts.Parameters, parts.Schedule, config, new SilentProgress(), log, scaler);
         runner.LossHook = lossHook;

@@ -21,10 +21,5 @@ internal sealed class AutocastInference : nn.Module<Tensor, Tensor>
         _device = device;
     }
 
-    public override Tensor forward(Tensor images)
-    {
-        using var autocast = _precision.Enter(_device);
-        var logits = _model.forward(images);
-        return logits.dtype == ScalarType.Float32 ? logits : logits.to(ScalarType.Float32);
-    }
+    public override Tensor forward(Tensor images) => _precision.Logits(_model, images, _device);
 }

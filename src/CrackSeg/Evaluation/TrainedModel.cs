@@ -78,10 +78,8 @@ public sealed class TrainedModel : IDisposable
     {
         var resolvedDevice = DeviceSelector.Resolve(device ?? config.Training.Device);
         var mode = precision is null
-            ? PrecisionMode.Parse(config.Training.Precision, "training.precision")
-            : PrecisionMode.Parse(precision, "--precision");
-        mode.EnsureAvailable(resolvedDevice, precision is null ? "training.precision" : "--precision");
-        mode.ApplyBackendFlags(resolvedDevice);
+            ? PrecisionMode.Activate(config.Training.Precision, "training.precision", resolvedDevice)
+            : PrecisionMode.Activate(precision, "--precision", resolvedDevice);
         if (config.Training.Threads > 0) set_num_threads(config.Training.Threads);
         // Every weight comes from the checkpoint: no pretrained encoder file is needed (nor read) here.
         var spec = ModelSpec.Resolve(config.Model, config.Data.ImageSize) with { PretrainedEncoder = null };

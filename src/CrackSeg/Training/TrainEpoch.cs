@@ -129,13 +129,11 @@ public sealed class TrainEpoch : IDisposable
         return new TrainEpochResult(meanLoss, meanNorm, lr, samples / clock.Elapsed.TotalSeconds, samples, skippedSteps, globalStep, Interrupted: false);
     }
 
-    /// <summary>Forward and loss under the precision mode's autocast; the loss sees float32 logits.</summary>
-    private Tensor ForwardLoss(Batch b)
-    {
-        using var autocast = _precision.Enter(_device);
-        var logits = _model.forward(b.Images);
-        return _loss.forward(logits.dtype == ScalarType.Float32 ? logits : logits.to(ScalarType.Float32), b.Masks);
-    }
+    /// <summary>
+    /// Forward under the precision mode's autocast, loss on float32 logits. The losses are element-wise ops and
+    /// reductions, which autocast leaves in float32 anyway, so they run outside the scope.
+    /// </summary>
+    private Tensor ForwardLoss(Batch b) => _loss.forward(_precision.Logits(_model, b.Images, _device), b.Masks);
 
     /// <summary>Adds a finite loss (weighted by the batch size) to the running sums, without a host read.</summary>
     private static void AccumulateLoss(Tensor sums, Tensor loss, long batchSize)

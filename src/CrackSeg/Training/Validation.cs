@@ -22,9 +22,7 @@ public static class Validation
             {
                 using var scope = NewDisposeScope();
                 using var _ = b;
-                Tensor logits;
-                using (precision.Enter(device)) logits = model.forward(b.Images);
-                if (logits.dtype != ScalarType.Float32) logits = logits.to(ScalarType.Float32);
+                var logits = precision.Logits(model, b.Images, device);
                 // Padding (evaluation sizes rounded up to 32) is predicted as certain background, so it
                 // never counts as a false positive.
                 if (b.Valid is not null) logits = where(b.Valid > 0.5f, logits, full_like(logits, -30f));

@@ -60,6 +60,30 @@ public sealed record PrecisionMode(string Name, ScalarType? AutocastDtype, bool 
         backends.cudnn.allow_tf32 = true;
     }
 
+    /// <summary>
+    /// The mode named <paramref name="name"/>, checked for <paramref name="device"/> and with its backend flags set:
+    /// what every command that runs the model does before building anything. <paramref name="key"/> names the setting.
+    /// </summary>
+    /// <exception cref="InputException">Unknown name, or autocast missing from this LibTorch.</exception>
+    public static PrecisionMode Activate(string name, string key, Device device)
+    {
+        var mode = Parse(name, key);
+        mode.EnsureAvailable(device, key);
+        mode.ApplyBackendFlags(device);
+        return mode;
+    }
+
+    /// <summary>
+    /// <paramref name="model"/>'s output for <paramref name="input"/> with the forward under this mode's autocast,
+    /// returned as float32 (losses, thresholds and metrics see one dtype in every mode).
+    /// </summary>
+    public Tensor Logits(nn.Module<Tensor, Tensor> model, Tensor input, Device device)
+    {
+        Tensor output;
+        using (Enter(device)) output = model.forward(input);
+        return output.dtype == ScalarType.Float32 ? output : output.to(ScalarType.Float32);
+    }
+
     /// <summary>An autocast scope for this mode on <paramref name="device"/>, or null (nothing to enter) without autocast.</summary>
     public AutocastScope? Enter(Device device) =>
         AutocastDtype is ScalarType dtype ? AutocastScope.Enter(device.type, dtype) : null;
