@@ -11,6 +11,7 @@ internal static class EvaluateCommand
     {
         var experiment = new Option<string>("--experiment", "-e") { Description = "Experiment folder (its config.yaml and splits.json are used)", Required = true };
         var checkpoint = new Option<string>("--checkpoint") { Description = "best | last | PATH (ours, or a Python crackseg checkpoint with model_state_dict)", DefaultValueFactory = _ => "best" };
+        var weights = new Option<string>("--weights") { Description = "model | ema (the weight average an epoch checkpoint of a run with training.ema holds)", DefaultValueFactory = _ => "model" };
         var split = new Option<string>("--split") { Description = "test | val (as recorded in splits.json) | all (every pair of --data, any layout; written to DIR/evaluation/<dataset name>/)", DefaultValueFactory = _ => "test" };
         var data = new Option<string?>("--data") { Description = "Dataset root: with test|val, if it moved since training; with all, any dataset" };
         var tta = new Option<string>("--tta") { Description = "Test-time augmentation: none | flip (3 passes) | d4 (8 passes); probabilities averaged", DefaultValueFactory = _ => "none" };
@@ -22,13 +23,14 @@ internal static class EvaluateCommand
         var backend = new Option<string>("--backend") { Description = "torch | onnx (onnx: DIR/export/model.onnx in ONNX Runtime, or --model)", DefaultValueFactory = _ => "torch" };
         var onnxModel = new Option<string?>("--model") { Description = "The exported model.onnx to evaluate (implies --backend onnx)" };
         var command = new Command("evaluate", "Evaluate a trained experiment on its test (or val) split, or on every pair of any dataset, and write DIR/evaluation/");
-        foreach (var o in new Option[] { experiment, checkpoint, split, data, tta, threshold, tolerance, overlays, device, precision, backend, onnxModel }) command.Options.Add(o);
+        foreach (var o in new Option[] { experiment, checkpoint, weights, split, data, tta, threshold, tolerance, overlays, device, precision, backend, onnxModel }) command.Options.Add(o);
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
             var options = new EvaluationOptions
             {
                 Experiment = parse.GetValue(experiment)!,
                 Checkpoint = parse.GetValue(checkpoint)!,
+                Weights = parse.GetValue(weights)!,
                 Split = parse.GetValue(split)!,
                 Tta = parse.GetValue(tta)!,
                 DataRoot = parse.GetValue(data),
@@ -54,7 +56,7 @@ internal static class EvaluateCommand
             o.WriteLine($"split: {r.Split} ({r.ImageCount} images{(r.DatasetName is { } name ? $" of {name}" : "")})");
             o.WriteLine($"tta: {r.Tta.ToKey()} ({r.TtaPasses} forward pass{(r.TtaPasses == 1 ? "" : "es")} per image{TimeFactor(r.TtaPasses > 1 ? r.TtaTimeFactor : null)})");
             o.WriteLine($"seconds: {r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} ({(r.Seconds > 0 ? r.ImageCount / r.Seconds : 0).ToString("F2", CultureInfo.InvariantCulture)} images/s)");
-            o.WriteLine($"checkpoint: {r.Checkpoint.Path} ({r.Checkpoint.Choice}, {r.Checkpoint.KindName}{(r.Checkpoint.Epoch is int e ? $", epoch {e}" : "")})");
+            o.WriteLine($"checkpoint: {r.Checkpoint.Path} ({r.Checkpoint.Choice}, {r.Checkpoint.KindName}{(r.Checkpoint.Epoch is int e ? $", epoch {e}" : "")}, {r.Checkpoint.Weights} weights)");
             o.WriteLine($"threshold: {r.Threshold.ToString(CultureInfo.InvariantCulture)}");
             o.WriteLine($"iou: {F(m.Iou)}");
             o.WriteLine($"dice: {F(m.Dice)}");

@@ -60,6 +60,7 @@ public static class EvaluationFiles
         w.WriteString("checkpoint", r.Checkpoint.Path);
         w.WriteString("checkpoint_choice", r.Checkpoint.Choice);
         w.WriteString("checkpoint_kind", r.Checkpoint.KindName);
+        w.WriteString("checkpoint_weights", r.Checkpoint.Weights);
         w.WriteNullable("checkpoint_epoch", r.Checkpoint.Epoch);
         Float(w, "threshold", r.Threshold);
         w.WriteNumber("histogram_bins", m.Histogram.Bins);

@@ -7,6 +7,8 @@ public sealed record EvaluationOptions
     public required string Experiment { get; init; }
     /// <summary>"best" (best_model.pth), "last" (newest checkpoints/epoch_N.pth) or a .pth path (ours, Python crackseg, or a bare state_dict).</summary>
     public string Checkpoint { get; init; } = "best";
+    /// <summary>"model" (the checkpoint's model weights) or "ema" (the weight average an epoch checkpoint of a run with training.ema holds).</summary>
+    public string Weights { get; init; } = ModelCheckpoint.ModelWeights;
     /// <summary>"test" or "val": the split recorded in splits.json; "all": every pair of the dataset (<see cref="DataRoot"/>, else the recorded one), written to DIR/evaluation/&lt;dataset name&gt;/.</summary>
     public string Split { get; init; } = "test";
     /// <summary>Test-time augmentation: "none", "flip" (3 passes) or "d4" (8 passes).</summary>

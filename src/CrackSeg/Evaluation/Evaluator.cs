@@ -96,7 +96,7 @@ public sealed class Evaluator
             return new EvaluatedModel(onnx.Network, onnx.Device, info, config, onnx);
         }
         var (checkpointPath, choice) = TrainedModel.ResolveCheckpoint(folder, options.Checkpoint);
-        var trained = TrainedModel.Create(config, checkpointPath, choice, options.Device, _log, options.Precision);
+        var trained = TrainedModel.Create(config, checkpointPath, choice, options.Device, _log, options.Precision, options.Weights);
         return new EvaluatedModel(trained.Inference, trained.Device, trained.Checkpoint, config, trained);
     }
 

@@ -24,7 +24,8 @@ public enum CheckpointKind
 /// <param name="Kind">What the file held.</param>
 /// <param name="Epoch">The epoch recorded in the checkpoint, when it records one.</param>
 /// <param name="Choice">How it was chosen: "best", "last" or "path".</param>
-public sealed record CheckpointInfo(string Path, CheckpointKind Kind, int? Epoch, string Choice)
+/// <param name="Weights">Which weights of the file: "model" (its model state dict) or "ema" (its <c>ema_state_dict</c>).</param>
+public sealed record CheckpointInfo(string Path, CheckpointKind Kind, int? Epoch, string Choice, string Weights = ModelCheckpoint.ModelWeights)
 {
     /// <summary>The kind as written to metrics.json: crackseg, python_dict or state_dict.</summary>
     public string KindName => Kind switch
@@ -43,6 +44,12 @@ public sealed record CheckpointInfo(string Path, CheckpointKind Kind, int? Epoch
 /// </summary>
 public static class ModelCheckpoint
 {
+    /// <summary>The weights a checkpoint is read for by default: its model state dict.</summary>
+    public const string ModelWeights = "model";
+
+    /// <summary>The exponential moving average an epoch checkpoint of a run with training.ema carries.</summary>
+    public const string EmaWeights = "ema";
+
     /// <summary>Prefixes that wrappers add to every key (DataParallel, Lightning modules, torch.compile).</summary>
     private static readonly string[] WrapperPrefixes = ["module.", "model.", "_orig_mod."];
 
@@ -54,19 +61,27 @@ public static class ModelCheckpoint
 
     /// <summary>
     /// Loads <paramref name="path"/> into <paramref name="module"/> (any device; values are copied into its own tensors).
+    /// <paramref name="weights"/> = <see cref="EmaWeights"/> takes the checkpoint's <c>ema_state_dict</c> instead of its
+    /// model state dict: an epoch checkpoint holds both, so the average and the raw weights of one epoch can be compared.
     /// </summary>
-    /// <exception cref="InputException">Missing or unreadable file, no state dict inside, or keys/shapes that do not fit.</exception>
-    public static CheckpointInfo Restore(nn.Module module, string path, string choice, RunLog log)
+    /// <exception cref="InputException">Missing or unreadable file, no state dict inside (or no EMA when asked for), or keys/shapes that do not fit.</exception>
+    public static CheckpointInfo Restore(nn.Module module, string path, string choice, RunLog log, string weights = ModelWeights)
     {
         string full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full)) throw new InputException($"checkpoint '{path}' does not exist");
+        if (weights is not (ModelWeights or EmaWeights)) throw new InputException($"--weights: expected {ModelWeights} or {EmaWeights}, got '{weights}'");
         using var scope = NewDisposeScope();
         var raw = Unpickle(full);
-        var (state, kind) = ModelState(raw, full);
+        var (state, kind) = weights == EmaWeights ? (EmaState(raw, full), CheckpointKind.CrackSeg) : ModelState(raw, full);
         state = MatchKeys(state, module, full, log);
         ModelStateCodec.Restore(module, state, full);
-        return new CheckpointInfo(full, kind, raw["epoch"] is int epoch ? epoch : null, choice);
+        return new CheckpointInfo(full, kind, raw["epoch"] is int epoch ? epoch : null, choice, weights);
     }
+
+    private static Dictionary<string, Tensor> EmaState(Hashtable raw, string path) =>
+        raw["ema_state_dict"] is IDictionary ema
+            ? Tensors(ema, path, "ema_state_dict")
+            : throw new InputException($"checkpoint '{path}' has no ema_state_dict (the run did not enable training.ema, or it is not a CrackSeg checkpoint): use --weights model");
 
     /// <summary>The <c>config_yaml</c> text a CrackSeg checkpoint embeds, or null (other kinds, unreadable files).</summary>
     public static string? EmbeddedConfigYaml(string path)

@@ -74,7 +74,9 @@ public sealed class TrainedModel : IDisposable
     }
 
     /// <summary>Builds the model of <paramref name="config"/> and restores <paramref name="checkpointPath"/> into it.</summary>
-    public static TrainedModel Create(CrackSegConfig config, string checkpointPath, string choice, string? device, RunLog log, string? precision = null)
+    /// <param name="weights">"model" (the checkpoint's model state dict) or "ema" (its ema_state_dict).</param>
+    public static TrainedModel Create(CrackSegConfig config, string checkpointPath, string choice, string? device, RunLog log, string? precision = null,
+        string weights = ModelCheckpoint.ModelWeights)
     {
         var resolvedDevice = DeviceSelector.Resolve(device ?? config.Training.Device);
         var mode = precision is null
@@ -87,9 +89,9 @@ public sealed class TrainedModel : IDisposable
         try
         {
             model.to(resolvedDevice);
-            var info = ModelCheckpoint.Restore(model, checkpointPath, choice, log);
+            var info = ModelCheckpoint.Restore(model, checkpointPath, choice, log, weights);
             model.eval();
-            log.Info($"model {spec.Preset} restored from {info.Path} ({info.KindName}{(info.Epoch is int e ? $", epoch {e}" : "")}) on {DeviceSelector.Describe(resolvedDevice)}, {mode.Name}");
+            log.Info($"model {spec.Preset} restored from {info.Path} ({info.KindName}{(info.Epoch is int e ? $", epoch {e}" : "")}, {info.Weights} weights) on {DeviceSelector.Describe(resolvedDevice)}, {mode.Name}");
             return new TrainedModel(config, model, resolvedDevice, info, mode);
         }
         catch

@@ -1,9 +1,11 @@
 using CrackSeg.Artifacts;
 using CrackSeg.Common;
 using CrackSeg.Config;
+using CrackSeg.Evaluation;
 using CrackSeg.Tests.TestSupport;
 using CrackSeg.Training;
 using TorchSharp;
+using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Tests.Training;
@@ -75,5 +77,20 @@ public class ModelEmaTests
         foreach (var (key, value) in best.ModelState)
             Assert.True(value.Equals(bestEpoch.EmaState![key]), $"best_model.pth {key} is not the EMA weight");
         Assert.Empty(ArtifactVerifier.Verify(outcome.ExperimentDir));
+
+        // evaluate --weights ema|model restores either state dict of one epoch checkpoint.
+        string epoch2 = Path.Combine(outcome.ExperimentDir, "checkpoints", "epoch_2.pth");
+        foreach (var (weights, expected) in new[] { ("ema", last.EmaState), ("model", last.ModelState) })
+        {
+            using var trained = TrainedModel.Create(config, epoch2, "last", "cpu", RunLog.Silent, weights: weights);
+            Assert.Equal(weights, trained.Checkpoint.Weights);
+            foreach (var (key, value) in trained.Model.state_dict())
+                if (expected.TryGetValue(key, out var saved)) Assert.True(value.Equals(saved), $"--weights {weights}: {key}");
+        }
+        string bare = Path.Combine(dir.Path, "bare_state_dict.pth");
+        using (var trained = TrainedModel.Create(config, epoch2, "last", "cpu", RunLog.Silent)) trained.Model.save_py(bare);
+        var refused = Assert.Throws<InputException>(() => TrainedModel.Create(config, bare, "path", "cpu", RunLog.Silent, weights: "ema"));
+        Assert.Contains("has no ema_state_dict", refused.Message);
+        Assert.Throws<InputException>(() => TrainedModel.Create(config, epoch2, "last", "cpu", RunLog.Silent, weights: "average"));
     }
 }
