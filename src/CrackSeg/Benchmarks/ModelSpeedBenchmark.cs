@@ -96,7 +96,8 @@ public static class ModelSpeedBenchmark
         var optimizer = OptimizerFactory.Create(options.Training, groups.Decay.Select(g => g.Parameter), groups.NoDecay.Select(g => g.Parameter));
         using var loss = LossFactory.Create(new LossConfig { Name = "bce" });
         using var images = randn(batchSize, 3, imageSize, imageSize, device: device);
-        using var masks = (rand(batchSize, 1, imageSize, imageSize, device: device) > 0.95f).to(ScalarType.Float32);
+        using Scalar maskCut = 0.95f;
+        using var masks = (rand(batchSize, 1, imageSize, imageSize, device: device) > maskCut).to(ScalarType.Float32);
 
         model.eval();
         double forward = Median(Repeat(options.Warmup, options.Iterations, () =>

@@ -30,6 +30,9 @@ public sealed record EvaluationOutcome(EvaluationReport Report, string OutputDir
 /// </remarks>
 public sealed class Evaluator
 {
+    /// <summary>A numeric mask pixel is crack above this; rooted so it outlives every call.</summary>
+    private static readonly Scalar MaskCut = 0.5;
+
     private readonly RunLog _log;
     private readonly IProgress<EvaluationProgress>? _progress;
 
@@ -133,7 +136,7 @@ public sealed class Evaluator
                         accumulator.Update(imageLogits, masks);
                         accumulator.AddLoss(loss.forward(imageLogits, masks), count);
                         var predicted = CrackMask.FromLogits(imageLogits, threshold);
-                        var target = masks.gt(0.5);
+                        var target = masks.gt(MaskCut);
                         toleranceRows.Add(ThinStructureMetrics.ToleranceCounts(predicted, target, tolerancePx).DetachFromDisposeScope());
                         clDiceRows.Add(ThinStructureMetrics.ClDiceTerms(predicted, target).DetachFromDisposeScope());
                     }
@@ -236,7 +239,7 @@ public sealed class Evaluator
                 var (h, w) = batch.ContentSizes[j];
                 var image = images[j].narrow(1, 0, h).narrow(2, 0, w);
                 var pred = predicted[j, 0].narrow(0, 0, h).narrow(1, 0, w);
-                var target = batch.Masks[j, 0].narrow(0, 0, h).narrow(1, 0, w).gt(0.5);
+                var target = batch.Masks[j, 0].narrow(0, 0, h).narrow(1, 0, w).gt(MaskCut);
                 string path = Path.Combine(dir, group[j].FileName);
                 ImageTensors.WriteRgbPng(path, OverlayRenderer.Compare(image, pred, target), w, h);
                 written.Add(path);

@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using CrackSeg.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -32,7 +33,7 @@ public sealed class OnnxTileNetwork : nn.Module<Tensor, Tensor>
             : nn.functional.pad(normalised, [0, Size - width, 0, Size - height]);
         var mean = tensor(DeviceAugment.Mean, [1, 3, 1, 1], device: normalised.device);
         var std = tensor(DeviceAugment.Std, [1, 3, 1, 1], device: normalised.device);
-        var rgb01 = (padded.to(ScalarType.Float32) * std + mean).cpu().contiguous();
+        var rgb01 = (padded.to(ScalarType.Float32) * std).Plus(mean).cpu().contiguous();
         var (logits, _) = _onnx.Run(rgb01.data<float>().ToArray(), (int)batch);
         var result = tensor(logits, [batch, 1, Size, Size]).to(normalised.device);
         if (height != Size || width != Size) result = result.narrow(2, 0, height).narrow(3, 0, width).contiguous();
@@ -46,7 +47,7 @@ public sealed class OnnxTileNetwork : nn.Module<Tensor, Tensor>
         var logits = new Tensor[normalised.shape[0]];
         for (int i = 0; i < logits.Length; i++)
         {
-            var probability = tiler.Probabilities(normalised[i]).clamp(1e-7, 1 - 1e-7);
+            var probability = tiler.Probabilities(normalised[i]).Clamped(1e-7, 1 - 1e-7);
             logits[i] = probability.logit().unsqueeze(0).unsqueeze(0);
         }
         return cat(logits, 0).MoveToOuterDisposeScope();

@@ -13,6 +13,9 @@ internal static class OverlayRenderer
     public const double Alpha = 0.7;
     public const string Legend = "true positive green, false positive red, false negative blue";
 
+    // The blend weights as rooted Scalars (they outlive every native call).
+    private static readonly Scalar KeepWeight = 1 - Alpha, PaintWeight = Alpha;
+
     private static readonly float[] Green = [0, 200, 0];
     private static readonly float[] Red = [255, 0, 0];
     private static readonly float[] Blue = [0, 80, 255];
@@ -57,7 +60,7 @@ internal static class OverlayRenderer
         foreach (var (mask, colour) in layers)
         {
             var c = tensor(colour, [3, 1, 1], device: image255.device);
-            var blended = result.mul(1 - Alpha).add_(c, alpha: Alpha);
+            var blended = result.mul(KeepWeight).add_(c, PaintWeight);
             result = where(mask.unsqueeze(0), blended, result);
         }
         return result;

@@ -122,8 +122,8 @@ public sealed class Predictor
             var normalised = ImageTensors.Normalised(rgb, height, width, device);
             var probabilities = tiler.Probabilities(normalised);
             var predicted = CrackMask.FromProbabilities(probabilities, threshold);
-            return (ImageTensors.GreyBytes(probabilities.mul(255)),
-                ImageTensors.GreyBytes(predicted.to(ScalarType.Float32).mul_(255)),
+            return (ImageTensors.GreyBytes(probabilities.Times(255)),
+                ImageTensors.GreyBytes(predicted.to(ScalarType.Float32).TimesInPlace(255)),
                 OverlayRenderer.Prediction(ImageTensors.Denormalised255(normalised), predicted));
         }
     }

@@ -123,13 +123,17 @@ public sealed class TestTimeAugmentation
             using var pass = NewDisposeScope();
             long start = Stopwatch.GetTimestamp();
             var probabilities = t.Invert(sigmoid(model(t.Apply(images)).to(ScalarType.Float32)));
-            sum = sum is null ? probabilities.contiguous().MoveToOuterDisposeScope() : sum.add_(probabilities);
+            sum = sum is null ? probabilities.contiguous().MoveToOuterDisposeScope() : sum.PlusInPlace(probabilities);
             if (!timed) continue;
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             _allSeconds += seconds;
             if (t == DihedralTransform.Identity) _identitySeconds += seconds;
         }
-        if (Passes > 1) sum!.div_(Passes);
+        if (Passes > 1)
+        {
+            using Scalar passes = Passes;
+            sum!.div_(passes);
+        }
         return sum!.MoveToOuterDisposeScope();
     }
 
@@ -142,7 +146,7 @@ public sealed class TestTimeAugmentation
         if (Mode == TtaMode.None) return model(images);
         using var scope = NewDisposeScope();
         var p = Probabilities(model, images).to(ScalarType.Float64);
-        var logits = p.log().sub_(p.neg().log1p_()).clamp_(-LogitLimit, LogitLimit).to(ScalarType.Float32);
+        var logits = p.log().sub_(p.neg().log1p_()).ClampedInPlace(-LogitLimit, LogitLimit).to(ScalarType.Float32);
         return logits.MoveToOuterDisposeScope();
     }
 }

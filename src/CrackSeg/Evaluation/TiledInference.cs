@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,6 +12,9 @@ namespace CrackSeg.Evaluation;
 /// </summary>
 public sealed class TiledInference
 {
+    /// <summary>The factor of the weighted-probability accumulation; rooted so it outlives every call.</summary>
+    private static readonly Scalar Unit = 1.0;
+
     private readonly nn.Module<Tensor, Tensor> _model;
 
     /// <param name="model">A segmentation model returning N×1×H×W logits; put it in eval mode first.</param>
@@ -63,9 +67,9 @@ public sealed class TiledInference
                 var (r, c) = chunk[j];
                 var weight = rowWeights[r] * colWeights[c];
                 sum.narrow(0, grid.Rows.Origins[r], grid.TileHeight).narrow(1, grid.Cols.Origins[c], grid.TileWidth)
-                    .addcmul_(probabilities[j, 0], weight, 1.0);
+                    .addcmul_(probabilities[j, 0], weight, Unit);
                 weightSum.narrow(0, grid.Rows.Origins[r], grid.TileHeight).narrow(1, grid.Cols.Origins[c], grid.TileWidth)
-                    .add_(weight);
+                    .PlusInPlace(weight);
             }
         }
         var blended = sum.narrow(0, 0, height).narrow(1, 0, width) / weightSum.narrow(0, 0, height).narrow(1, 0, width);

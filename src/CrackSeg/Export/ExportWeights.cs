@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Export;
@@ -56,9 +57,9 @@ internal sealed class ExportWeights
         var beta = Get(bnPrefix + "bias").to(ScalarType.Float64);
         var mean = Get(bnPrefix + "running_mean").to(ScalarType.Float64);
         var variance = Get(bnPrefix + "running_var").to(ScalarType.Float64);
-        var factor = gamma / (variance + BatchNormEps).sqrt();
+        var factor = gamma / variance.Plus(BatchNormEps).sqrt();
         var folded = weight * factor.view(-1, 1, 1, 1);
-        var foldedBias = (bias - mean) * factor + beta;
+        var foldedBias = ((bias - mean) * factor).Plus(beta);
         return (folded.to(ScalarType.Float32), foldedBias.to(ScalarType.Float32));
     }
 }

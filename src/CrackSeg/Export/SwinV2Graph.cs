@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using CrackSeg.Models;
 using CrackSeg.Models.Swin;
 using static TorchSharp.torch;
@@ -98,7 +99,7 @@ internal static class SwinV2Graph
         var k = Project(1, null, "k");                                                // timm's key bias is a constant zero
         var v = Project(2, key + "v_bias", "v");
 
-        var scale = w.Get(key + "logit_scale").clamp(max: MaxLogitScale).exp();    // heads, 1, 1
+        var scale = w.Get(key + "logit_scale").Clamped(max: MaxLogitScale).exp();    // heads, 1, 1
         var query = g.Mul(Normalize(g, q), ExportWeights.Constant(g, key + "logit_scale.clamped_exp", scale));
         var logits = g.MatMul(query, g.Transpose(Normalize(g, k), 0, 1, 3, 2));       // B·nW, heads, T, T
 

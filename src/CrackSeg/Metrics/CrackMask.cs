@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Metrics;
@@ -19,10 +20,18 @@ public static class CrackMask
     public static Tensor Probabilities(Tensor logits) => sigmoid(logits.to(ScalarType.Float32)).nan_to_num(0.0);
 
     /// <summary>The bool mask of <paramref name="logits"/> at <paramref name="threshold"/>.</summary>
-    public static Tensor FromLogits(Tensor logits, double threshold) => Probabilities(logits).ge(threshold);
+    public static Tensor FromLogits(Tensor logits, double threshold)
+    {
+        using Scalar t = threshold;
+        return Probabilities(logits).ge(t);
+    }
 
     /// <summary>The bool mask of <paramref name="probabilities"/> at <paramref name="threshold"/> (NaN is background).</summary>
-    public static Tensor FromProbabilities(Tensor probabilities, double threshold) => probabilities.nan_to_num(0.0).ge(threshold);
+    public static Tensor FromProbabilities(Tensor probabilities, double threshold)
+    {
+        using Scalar t = threshold;
+        return probabilities.nan_to_num(0.0).ge(t);
+    }
 
     /// <summary>The same rule for one probability on the host (the ONNX Runtime path).</summary>
     public static bool IsCrack(float probability, float threshold) => (float.IsNaN(probability) ? 0f : probability) >= threshold;

@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,7 +35,8 @@ public static class ProbabilityBins
     public static Tensor Boundaries(int bins, Device device)
     {
         using var scope = NewDisposeScope();
-        return arange(1, bins + 1, ScalarType.Float64, device).div_(bins).to(ScalarType.Float32).MoveToOuterDisposeScope();
+        using Scalar divisor = bins;
+        return ScalarArithmetic.Range(1, bins + 1, ScalarType.Float64, device).div_(divisor).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     /// <summary>Cell index c(p) ∈ [0, B] (int64) of each float32 probability in [0, 1], against <see cref="Boundaries"/>.</summary>
@@ -46,7 +48,7 @@ public static class ProbabilityBins
     {
         long bins = boundaries.shape[0];
         if (probabilities.dtype == ScalarType.Float32 && (bins & (bins - 1)) == 0)
-            return probabilities.mul(bins).floor_().to(ScalarType.Int64);
+            return probabilities.Times(bins).floor_().to(ScalarType.Int64);
         return probabilities.bucketize(boundaries, outInt32: false, right: true);
     }
 

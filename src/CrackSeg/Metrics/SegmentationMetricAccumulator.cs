@@ -24,6 +24,9 @@ namespace CrackSeg.Metrics;
 /// </remarks>
 public sealed class SegmentationMetricAccumulator : IDisposable
 {
+    /// <summary>A numeric target pixel is positive above this; rooted so it outlives every call.</summary>
+    private static readonly Scalar TargetCut = 0.5;
+
     private readonly Tensor _counts;        // [4] int64: tp, fp, fn, tn
     private readonly Tensor _histogram;     // [2, B+1] int64: row 0 target-negative, row 1 target-positive
     private readonly Tensor _lossSum;       // [1] float64: Σ batch mean loss × batch size
@@ -78,7 +81,7 @@ public sealed class SegmentationMetricAccumulator : IDisposable
         long n = logits.shape[0];
         long pixels = logits.numel() / n;
         var probs = CrackMask.Probabilities(logits.detach()).reshape(n, pixels);
-        var target = targets.dtype == ScalarType.Bool ? targets.reshape(n, pixels) : targets.detach().reshape(n, pixels).gt(0.5);
+        var target = targets.dtype == ScalarType.Bool ? targets.reshape(n, pixels) : targets.detach().reshape(n, pixels).gt(TargetCut);
 
         var predicted = CrackMask.FromProbabilities(probs, Threshold);
         var tp = predicted.logical_and(target).sum(1, type: ScalarType.Int64);
@@ -86,30 +89,30 @@ public sealed class SegmentationMetricAccumulator : IDisposable
         var targetCount = target.sum(1, type: ScalarType.Int64);
         var fp = predictedCount - tp;
         var fn = targetCount - tp;
-        var tn = (tp - predictedCount - targetCount).add_(pixels);
+        var tn = (tp - predictedCount - targetCount).PlusInPlace(pixels);
         var rows = stack(new[] { tp, fp, fn, tn }, 1);
-        _counts.add_(rows.sum(dim: 0));
+        _counts.PlusInPlace(rows.sum(dim: 0));
         _perImageCounts.Add(rows.DetachFromDisposeScope());
 
         // One exact count over a combined index (image, target class, cell).
         long cells = Bins + 1;
-        var index = ProbabilityBins.CellOf(probs, _boundaries).add_(target.to(ScalarType.Int64).mul_(cells));
+        var index = ProbabilityBins.CellOf(probs, _boundaries).PlusInPlace(target.to(ScalarType.Int64).TimesInPlace(cells));
         long histBins = 2 * cells;
         if (KeepsPerImageHistograms)
         {
-            index.add_(arange(n, dtype: ScalarType.Int64, device: logits.device).unsqueeze(1).mul_(histBins));
+            index.PlusInPlace(ScalarArithmetic.Range(0, n, ScalarType.Int64, logits.device).unsqueeze(1).TimesInPlace(histBins));
             histBins *= n;
         }
         var histogram = ProbabilityBins.CountValues(index, histBins);
         if (KeepsPerImageHistograms)
         {
             var perImage = histogram.reshape(n, 2, cells);
-            _histogram.add_(perImage.sum(dim: 0));
+            _histogram.PlusInPlace(perImage.sum(dim: 0));
             _perImageHistograms.Add(perImage.DetachFromDisposeScope());
         }
         else
         {
-            _histogram.add_(histogram.reshape(2, cells));
+            _histogram.PlusInPlace(histogram.reshape(2, cells));
         }
         _images += (int)n;
     }
@@ -123,7 +126,8 @@ public sealed class SegmentationMetricAccumulator : IDisposable
         RequireDevice(batchLossMean, nameof(batchLossMean));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        _lossSum.add_(batchLossMean.detach().to(ScalarType.Float64).reshape(1), alpha: batchSize);
+        using Scalar weight = batchSize;
+        _lossSum.add_(batchLossMean.detach().to(ScalarType.Float64).reshape(1), weight);
         _lossSamples += batchSize;
     }
 

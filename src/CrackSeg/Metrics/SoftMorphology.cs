@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -44,7 +45,7 @@ public static class SoftMorphology
         {
             x = Erode(x);
             var delta = F.relu(x - Open(x));
-            skeleton = skeleton + F.relu(delta - skeleton * delta);
+            skeleton = skeleton.Plus(F.relu(delta - skeleton * delta));
         }
         return skeleton.MoveToOuterDisposeScope();
     }

@@ -49,6 +49,9 @@ public readonly record struct MatchScores(long MatchedPredicted, long Predicted,
 /// </summary>
 public static class ThinStructureMetrics
 {
+    /// <summary>The cut of numeric masks and dilated float masks (positive &gt; 0.5), rooted so it outlives every call.</summary>
+    private static readonly Scalar Half = 0.5;
+
     /// <summary>
     /// Per-image tolerance match counts, int64 [N, 4] on the device: predicted pixels within
     /// <paramref name="tolerancePx"/> of a target pixel, predicted pixels, target pixels within the tolerance of
@@ -135,7 +138,7 @@ public static class ThinStructureMetrics
     public static double ClDice(Tensor predicted, Tensor target, int iterations = 10) =>
         ClDicePerImage(predicted, target, iterations).Average();
 
-    private static Tensor Binary(Tensor mask) => mask.dtype == ScalarType.Bool ? mask : mask.gt(0.5);
+    private static Tensor Binary(Tensor mask) => mask.dtype == ScalarType.Bool ? mask : mask.gt(Half);
 
     private static Tensor Soft(Tensor mask) => mask.dtype == ScalarType.Bool ? mask.to(ScalarType.Float32) : mask.detach().to(ScalarType.Float32);
 
@@ -143,7 +146,7 @@ public static class ThinStructureMetrics
     {
         if (radius == 0) return mask;
         var x = mask.to(ScalarType.Float32);
-        if (shape == ToleranceShape.Square) return MaxPool(x, radius, radius).gt(0.5);
+        if (shape == ToleranceShape.Square) return MaxPool(x, radius, radius).gt(Half);
         // The disk {dx² + dy² ≤ r²} is the union over k = 0..r of the rectangles |dy| ≤ k, |dx| ≤ ⌊√(r² − k²)⌋
         // (each lies inside the disk, and a disk point (dx, dy) lies in the one with k = |dy|): r + 1 max-pools,
         // no kernel tensor to copy to the device.
@@ -155,7 +158,7 @@ public static class ThinStructureMetrics
             var part = MaxPool(x, k, halfWidth);
             dilated = dilated is null ? part : maximum(dilated, part);
         }
-        return dilated!.gt(0.5);
+        return dilated!.gt(Half);
     }
 
     private static Tensor MaxPool(Tensor x, long halfHeight, long halfWidth) =>
