@@ -34,7 +34,11 @@ internal static class FusedAdamKernel
     public sealed record Bucket(Tensor[] Params, Tensor[] Grads, Tensor[] ExpAvgs, Tensor[] ExpAvgSqs, Tensor[] MaxExpAvgSqs, Tensor[] Steps);
 
     /// <summary>Runs one fused step over <paramref name="bucket"/>; <paramref name="foundInf"/> is a float32 0/1 tensor on their device.</summary>
-    public static void Step(bool decoupled, Bucket bucket, double lr, double beta1, double beta2, double weightDecay, double eps, bool amsgrad, Tensor foundInf) =>
+    public static void Step(bool decoupled, Bucket bucket, double lr, double beta1, double beta2, double weightDecay, double eps, bool amsgrad, Tensor foundInf)
+    {
+        // Scalars, not doubles: TorchSharp would hand TorchScript a double's Scalar without keeping it alive.
+        using Scalar lrScalar = lr, beta1Scalar = beta1, beta2Scalar = beta2, weightDecayScalar = weightDecay, epsScalar = eps;
         Unit.Value.invoke("fused_step", bucket.Params, bucket.Grads, bucket.ExpAvgs, bucket.ExpAvgSqs, bucket.MaxExpAvgSqs,
-            bucket.Steps, lr, beta1, beta2, weightDecay, eps, amsgrad, decoupled, foundInf);
+            bucket.Steps, lrScalar, beta1Scalar, beta2Scalar, weightDecayScalar, epsScalar, amsgrad, decoupled, foundInf);
+    }
 }

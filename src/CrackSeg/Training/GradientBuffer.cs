@@ -65,7 +65,7 @@ public sealed class GradientBuffer : IDisposable
     /// </summary>
     public Tensor ClipByGlobalNorm(double maxNorm)
     {
-        var total = linalg.vector_norm(_flat.dtype == ScalarType.Float32 ? _flat : _flat.to(ScalarType.Float32), 2);
+        var total = (_flat.dtype == ScalarType.Float32 ? _flat : _flat.to(ScalarType.Float32)).norm(2f);
         if (maxNorm > 0)
         {
             using var coef = GradientClipper.ClipCoefficient(total, maxNorm);

@@ -1,3 +1,5 @@
+using CrackSeg.Common;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -19,9 +21,9 @@ public static class GradientClipper
         // Two native calls per gradient at most (a norm, a multiply): this runs every step over a few
         // hundred tensors, so conversions are made only where a dtype differs.
         using (var norms = stack(grads.Select(g => g.dtype == ScalarType.Float32
-                   ? linalg.vector_norm(g, 2)
-                   : linalg.vector_norm(g.to(ScalarType.Float32), 2)).ToArray()))
-            total = linalg.vector_norm(norms, 2);
+                   ? g.norm(2f)
+                   : g.to(ScalarType.Float32).norm(2f)).ToArray()))
+            total = norms.norm(2f);
         if (maxNorm > 0)
         {
             using var coef = ClipCoefficient(total, maxNorm);
@@ -36,5 +38,7 @@ public static class GradientClipper
     }
 
     /// <summary>min(1, max_norm / (norm + 1e-6)), as torch.nn.utils.clip_grad_norm_ computes it (a device scalar).</summary>
-    internal static Tensor ClipCoefficient(Tensor totalNorm, double maxNorm) => (maxNorm / (totalNorm + 1e-6)).clamp_max(1.0);
+    internal static Tensor ClipCoefficient(Tensor totalNorm, double maxNorm) => totalNorm.Plus(1e-6).DividedInto(maxNorm).clamp_max(MaxCoefficient);
+
+    private static readonly Scalar MaxCoefficient = 1.0;
 }

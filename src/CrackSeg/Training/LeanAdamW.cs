@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using CrackSeg.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -36,56 +37,47 @@ public sealed class LeanAdamW : AdamW
             var options = (Options)group.Options;
             double beta1 = options.beta1!.Value, beta2 = options.beta2!.Value, eps = options.eps!.Value;
             double lr = options.LearningRate!.Value, weightDecay = options.weight_decay!.Value;
-            // Scalars made once per group, not once per call: each implicit double → Scalar is a native
-            // allocation with a finalizer (see README, Known issues). They depend on the step only through
-            // the bias corrections, which are remade when a parameter's step count differs.
-            using var scalars = new ScalarPool();
-            Scalar keep = scalars.Of(1 - lr * weightDecay), beta2Scalar = scalars.Of(beta2), oneMinusBeta2 = scalars.Of(1 - beta2);
-            Scalar epsScalar = scalars.Of(eps);
+            // Scalars made once per group, not once per call: each double → Scalar is a native allocation. They
+            // depend on the step only through the bias corrections, made once per run of parameters whose step
+            // counts agree. All are `using` locals, alive until LibTorch has read them (see README, Known issues).
+            using Scalar keep = 1 - lr * weightDecay, beta2Scalar = beta2, oneMinusBeta2 = 1 - beta2;
+            using Scalar epsScalar = eps, oneMinusBeta1 = 1 - beta1;
+            var scalars = new GroupScalars(keep, beta2Scalar, oneMinusBeta2, epsScalar, weightDecay != 0);
             Tensor? lerpWeight = null;
-            long stepOfCorrections = -1;
-            Scalar? correction2Root = null, negativeStepSize = null;
-            foreach (var param in group.Parameters)
+            var parameters = group.Parameters.ToArray();
+            for (int next = 0; next < parameters.Length;)
             {
-                using var grad = param.grad;
-                if (grad is null) continue;
-                var state = (State)_state[param.Handle];
-                state.step += 1;
-                if (state.step != stepOfCorrections)
+                long step = StateOf(parameters[next]).step + 1;
+                using Scalar correction2Root = Math.Sqrt(1 - Math.Pow(beta2, step));
+                using Scalar negativeStepSize = -lr / (1 - Math.Pow(beta1, step));
+                for (; next < parameters.Length && StateOf(parameters[next]).step + 1 == step; next++)
                 {
-                    stepOfCorrections = state.step;
-                    correction2Root = scalars.Of(Math.Sqrt(1 - Math.Pow(beta2, state.step)));
-                    negativeStepSize = scalars.Of(-lr / (1 - Math.Pow(beta1, state.step)));
+                    var param = parameters[next];
+                    using var grad = param.grad;
+                    if (grad is null) continue;
+                    // lerp_ takes its weight as a tensor in TorchSharp: one per group, on the parameters' device and dtype.
+                    if (lerpWeight is null || lerpWeight.device_type != param.device_type || lerpWeight.device_index != param.device_index || lerpWeight.dtype != param.dtype)
+                        lerpWeight = full([], oneMinusBeta1, dtype: param.dtype, device: param.device);
+                    Update(param, grad, StateOf(param), lerpWeight, scalars, correction2Root, negativeStepSize);
                 }
-                // lerp_ takes its weight as a tensor in TorchSharp: one per group, on the parameters' device and dtype.
-                if (lerpWeight is null || lerpWeight.device_type != param.device_type || lerpWeight.device_index != param.device_index || lerpWeight.dtype != param.dtype)
-                    lerpWeight = full([], 1 - beta1, dtype: param.dtype, device: param.device);
-
-                if (weightDecay != 0) param.mul_(keep);
-                state.exp_avg.lerp_(grad, lerpWeight);
-                state.exp_avg_sq.mul_(beta2Scalar).addcmul_(grad, grad, value: oneMinusBeta2);
-                using var denominator = state.exp_avg_sq.sqrt();
-                denominator.div_(correction2Root!).add_(epsScalar);
-                param.addcdiv_(state.exp_avg, denominator, value: negativeStepSize!);
             }
         }, closure);
     }
 
-    /// <summary>Scalars that live until the pool is disposed.</summary>
-    private sealed class ScalarPool : IDisposable
+    private State StateOf(Parameter param) => (State)_state[param.Handle];
+
+    /// <summary>One parameter's step, with its step count's bias corrections.</summary>
+    private static void Update(Parameter param, Tensor grad, State state, Tensor lerpWeight, GroupScalars group, Scalar correction2Root, Scalar negativeStepSize)
     {
-        private readonly List<Scalar> _scalars = [];
-
-        public Scalar Of(double value)
-        {
-            Scalar scalar = value;
-            _scalars.Add(scalar);
-            return scalar;
-        }
-
-        public void Dispose()
-        {
-            foreach (var scalar in _scalars) scalar.Dispose();
-        }
+        state.step += 1;
+        if (group.Decays) param.mul_(group.Keep);
+        state.exp_avg.lerp_(grad, lerpWeight);
+        state.exp_avg_sq.mul_(group.Beta2).addcmul_(grad, grad, value: group.OneMinusBeta2);
+        using var denominator = state.exp_avg_sq.sqrt();
+        denominator.div_(correction2Root).add_(group.Eps, ScalarArithmetic.One);
+        param.addcdiv_(state.exp_avg, denominator, value: negativeStepSize);
     }
+
+    /// <summary>A group's step-independent Scalars (owned by the caller).</summary>
+    private sealed record GroupScalars(Scalar Keep, Scalar Beta2, Scalar OneMinusBeta2, Scalar Eps, bool Decays);
 }

@@ -28,12 +28,16 @@ public sealed class LossScaler : IDisposable
             torch._amp_update_scale_(scale, growth_tracker, found_inf, growth_factor, backoff_factor, growth_interval)
         """);
 
+    // The update's arguments, rooted: TorchSharp hands TorchScript a number's Scalar without keeping it alive.
+    private static readonly Scalar GrowthFactorScalar = GrowthFactor, BackoffFactorScalar = BackoffFactor, GrowthIntervalScalar = (long)GrowthInterval;
+
     private readonly Tensor _scale;          // float32 [1]
     private readonly Tensor _growthTracker;  // int32 [1]
 
     public LossScaler(Device device)
     {
-        _scale = full(1, InitialScale, ScalarType.Float32, device).DetachFromDisposeScope();
+        using Scalar initial = InitialScale;
+        _scale = full(1, initial, ScalarType.Float32, device).DetachFromDisposeScope();
         _growthTracker = zeros(1, ScalarType.Int32, device).DetachFromDisposeScope();
     }
 
@@ -46,7 +50,7 @@ public sealed class LossScaler : IDisposable
 
     /// <summary>Backoff on <paramref name="foundInf"/>, growth after <see cref="GrowthInterval"/> clean steps.</summary>
     public void Update(Tensor foundInf) =>
-        Ops.Value.invoke("update", _scale, _growthTracker, foundInf, GrowthFactor, BackoffFactor, (long)GrowthInterval);
+        Ops.Value.invoke("update", _scale, _growthTracker, foundInf, GrowthFactorScalar, BackoffFactorScalar, GrowthIntervalScalar);
 
     /// <summary>The state as PyTorch's <c>GradScaler.state_dict()</c> holds it (one device read).</summary>
     public ScalerState Capture()

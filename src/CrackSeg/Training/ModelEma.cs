@@ -61,7 +61,9 @@ public sealed class ModelEma : IDisposable
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Ops.Value.invoke("lerp", _floatAverages, _floatValues, 1 - DecayAt(step));
+        // A Scalar, not a double: TorchSharp would hand TorchScript a double's Scalar without keeping it alive.
+        using Scalar weight = 1 - DecayAt(step);
+        Ops.Value.invoke("lerp", _floatAverages, _floatValues, weight);
         for (int i = 0; i < _otherAverages.Length; i++) _otherAverages[i].copy_(_otherValues[i]);
     }
 

@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -36,9 +37,9 @@ internal sealed class StepGuard : IDisposable
     {
         using var scope = NewDisposeScope();
         var found = foundInf.to(ScalarType.Float64).view(1);
-        _counters.narrow(0, 0, 1).add_(found);
+        _counters.narrow(0, 0, 1).PlusInPlace(found);
         var run = _counters.narrow(0, 1, 1);
-        run.add_(1).mul_(found);                    // +1 on a skip, back to 0 on an applied step
+        run.PlusInPlace(1).mul_(found);                    // +1 on a skip, back to 0 on an applied step
         var longest = _counters.narrow(0, 2, 1);
         longest.copy_(longest.maximum(run));
     }

@@ -1,4 +1,5 @@
 using CrackSeg.Artifacts;
+using CrackSeg.Common;
 using CrackSeg.Data;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -57,7 +58,8 @@ public sealed class TensorBoardLog : IDisposable
             var device = images.device;
             var mean = tensor(Mean, device: device).view(1, 3, 1, 1);
             var std = tensor(Std, device: device).view(1, 3, 1, 1);
-            var rgb = (images * std + mean).clamp(0, 1);
+            using Scalar black = 0, white = 1;
+            var rgb = (images * std).Plus(mean).clamp(black, white);
             var truth = batch.Masks[..n].expand(-1, 3, -1, -1);
             var pred = probs.expand(-1, 3, -1, -1);
             // Rows of [image | truth | prediction], stacked vertically: one CHW picture.

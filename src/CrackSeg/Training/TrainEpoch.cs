@@ -21,6 +21,7 @@ public sealed record TrainEpochResult(double TrainLoss, double GradNorm, double 
 /// </summary>
 public sealed class TrainEpoch : IDisposable
 {
+    private static readonly Scalar Zero = 0;
     private readonly nn.Module<Tensor, Tensor> _model;
     private readonly OptimizerHelper _optimizer;
     private readonly nn.Module<Tensor, Tensor, Tensor> _loss;
@@ -92,7 +93,7 @@ public sealed class TrainEpoch : IDisposable
             var loss = ForwardLoss(b);
             if (LossHook is not null) loss = LossHook(loss);
             var backward = _scaler?.Scale(loss) ?? loss;
-            (accum > 1 ? backward / accum : backward).backward();
+            (accum > 1 ? backward.Over(accum) : backward).backward();
             AccumulateLoss(sums, loss, b.Images.shape[0]);
             samples += (int)b.Images.shape[0];
             batch++;
@@ -141,8 +142,8 @@ public sealed class TrainEpoch : IDisposable
         var value = loss.detach().to(ScalarType.Float64);
         var finite = isfinite(value);
         using Scalar n = (double)batchSize;
-        sums.narrow(0, 0, 1).add_(where(finite, value, zeros_like(value)).mul(n).view(1));
-        sums.narrow(0, 1, 1).add_(finite.to(ScalarType.Float64).mul(n).view(1));
+        sums.narrow(0, 0, 1).PlusInPlace(where(finite, value, zeros_like(value)).mul(n).view(1));
+        sums.narrow(0, 1, 1).PlusInPlace(finite.to(ScalarType.Float64).mul(n).view(1));
     }
 
     /// <summary>
@@ -158,12 +159,12 @@ public sealed class TrainEpoch : IDisposable
         StepGuard.Check(found, loss, norm);
         OptimizerFactory.SetLearningRate(_optimizer, lr);
         if (_optimizer is IGuardedOptimizer guarded) guarded.Step(found);
-        else if (!HostSync.ReadBool(found.gt(0).all())) _optimizer.step();
+        else if (!HostSync.ReadBool(found.gt(Zero).all())) _optimizer.step();
         _scaler?.Update(found);
         _guard.Record(found);
-        var applied = found.to(ScalarType.Float64).neg().add_(1);
-        sums.narrow(0, 2, 1).add_(norm.to(ScalarType.Float64).view(1).mul(applied).nan_to_num_(0, 0, 0));
-        sums.narrow(0, 3, 1).add_(applied);
+        var applied = found.to(ScalarType.Float64).neg().PlusInPlace(1);
+        sums.narrow(0, 2, 1).PlusInPlace(norm.to(ScalarType.Float64).view(1).mul(applied).nan_to_num_(0, 0, 0));
+        sums.narrow(0, 3, 1).PlusInPlace(applied);
         if (_gradients is not null) _gradients.Zero();
         else _optimizer.zero_grad();
     }

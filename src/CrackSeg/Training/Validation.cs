@@ -10,6 +10,8 @@ namespace CrackSeg.Training;
 /// <summary>One pass over the validation loader in eval mode; metrics accumulate on the device.</summary>
 public static class Validation
 {
+    private static readonly Scalar ValidThreshold = 0.5f, CertainBackground = -30f;
+
     public static MetricResult Run(nn.Module<Tensor, Tensor> model, BatchLoader loader, nn.Module<Tensor, Tensor, Tensor> loss,
         MetricsConfig metrics, Device device, PrecisionMode precision, int epoch, ITrainingProgress progress)
     {
@@ -25,7 +27,7 @@ public static class Validation
                 var logits = precision.Logits(model, b.Images, device);
                 // Padding (evaluation sizes rounded up to 32) is predicted as certain background, so it
                 // never counts as a false positive.
-                if (b.Valid is not null) logits = where(b.Valid > 0.5f, logits, full_like(logits, -30f));
+                if (b.Valid is not null) logits = where(b.Valid > ValidThreshold, logits, full_like(logits, CertainBackground));
                 accumulator.Update(logits, b.Masks);
                 accumulator.AddLoss(loss.forward(logits, b.Masks), (int)b.Images.shape[0]);
             }

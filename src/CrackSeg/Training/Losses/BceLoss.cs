@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Training.Losses;
@@ -23,11 +24,11 @@ public sealed class BceLoss : SegmentationLoss
     internal static Tensor Elementwise(Tensor x, Tensor y, double posWeight)
     {
         // Out-of-place throughout: autograd keeps some of these intermediates (exp's result, for one).
-        var softplusNegX = log1p(exp(-x.abs())) + (-x).relu();
-        var negativePart = (1 - y) * x;
+        var softplusNegX = log1p(exp(-x.abs())).Plus((-x).relu());
+        var negativePart = y.SubtractedFrom(1) * x;
         return posWeight == 1.0
-            ? negativePart + softplusNegX
-            : negativePart + (y * (posWeight - 1) + 1) * softplusNegX;
+            ? negativePart.Plus(softplusNegX)
+            : negativePart.Plus(y.Times(posWeight - 1).Plus(1) * softplusNegX);
     }
 
     public override string Describe() => PosWeight == 1.0 ? "bce" : $"bce(pos_weight={PosWeight:G6})";

@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Training.Losses;
@@ -20,9 +21,9 @@ public sealed class DiceLoss : SegmentationLoss
     {
         var p = sigmoid(logits);
         var intersection = PerSampleSum(p * targets);
-        var sizes = PerSampleSum(p) + PerSampleSum(targets);
-        var dice = (2 * intersection + Smooth) / (sizes + Smooth);
-        return 1 - dice.mean();
+        var sizes = PerSampleSum(p).Plus(PerSampleSum(targets));
+        var dice = intersection.Times(2).Plus(Smooth) / sizes.Plus(Smooth);
+        return dice.mean().SubtractedFrom(1);
     }
 
     public override string Describe() => $"dice(smooth={Smooth:G6})";

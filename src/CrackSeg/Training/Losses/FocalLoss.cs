@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Training.Losses;
@@ -24,9 +25,9 @@ public sealed class FocalLoss : SegmentationLoss
     protected internal override Tensor Compute(Tensor logits, Tensor targets)
     {
         var ce = BceLoss.Elementwise(logits, targets, 1.0);
-        var oneMinusPt = sigmoid(logits) * (1 - targets) + sigmoid(-logits) * targets;
-        var alphaT = targets * (2 * Alpha - 1) + (1 - Alpha);
-        var weighted = Gamma == 0 ? ce : ce * oneMinusPt.pow(Gamma);
+        var oneMinusPt = (sigmoid(logits) * targets.SubtractedFrom(1)).Plus(sigmoid(-logits) * targets);
+        var alphaT = targets.Times(2 * Alpha - 1).Plus(1 - Alpha);
+        var weighted = Gamma == 0 ? ce : ce * oneMinusPt.Power(Gamma);
         return (weighted * alphaT).mean();
     }
 

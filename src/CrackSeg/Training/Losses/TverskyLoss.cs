@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Training.Losses;
@@ -28,10 +29,10 @@ public sealed class TverskyLoss : SegmentationLoss
     {
         var p = sigmoid(logits);
         var tp = PerSampleSum(p * targets);
-        var fp = PerSampleSum(p * (1 - targets));
-        var fn = PerSampleSum((1 - p) * targets);
-        var index = (tp + Smooth) / (tp + Alpha * fp + Beta * fn + Smooth);
-        return 1 - index.mean();
+        var fp = PerSampleSum(p * targets.SubtractedFrom(1));
+        var fn = PerSampleSum(p.SubtractedFrom(1) * targets);
+        var index = tp.Plus(Smooth) / tp.Plus(fp.Times(Alpha)).Plus(fn.Times(Beta)).Plus(Smooth);
+        return index.mean().SubtractedFrom(1);
     }
 
     public override string Describe() => $"tversky(alpha={Alpha:G6}, beta={Beta:G6}, smooth={Smooth:G6})";

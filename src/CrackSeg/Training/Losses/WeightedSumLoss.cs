@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Training.Losses;
@@ -26,7 +27,7 @@ public sealed class WeightedSumLoss : SegmentationLoss
     public double SecondaryWeight { get; }
 
     protected internal override Tensor Compute(Tensor logits, Tensor targets) =>
-        PrimaryWeight * primary.Compute(logits, targets) + SecondaryWeight * secondary.Compute(logits, targets);
+        primary.Compute(logits, targets).Times(PrimaryWeight).Plus(secondary.Compute(logits, targets).Times(SecondaryWeight));
 
     public override string Describe() =>
         $"{GetName()} = {PrimaryWeight:G6}·{primary.Describe()} + {SecondaryWeight:G6}·{secondary.Describe()}";
