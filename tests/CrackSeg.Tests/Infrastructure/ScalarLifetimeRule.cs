@@ -70,6 +70,12 @@ public static class ScalarLifetimeRule
                 return "temporary Scalar: use a `using` local or a static readonly Scalar";
             case IInvocationOperation inv when IsScalar(inv.TargetMethod.ReturnType) && IsToScalar(inv.TargetMethod) && !IsKeptAlive(inv):
                 return "temporary Scalar: use a `using` local or a static readonly Scalar";
+            // TorchScript's invoke(params object[]) makes a Scalar only for a double, float or long argument; a
+            // Scalar argument is passed by its handle (TorchSharp 0.107's argument marshalling).
+            case IInvocationOperation inv when IsScriptInvoke(inv.TargetMethod):
+                return NumericScriptArguments(inv).FirstOrDefault() is { } numeric
+                    ? $"{numeric} is made into a temporary Scalar by invoke: pass a `using` Scalar"
+                    : null;
             case IInvocationOperation inv when IsHazardous(inv.TargetMethod, hazardous):
                 return $"{Describe(inv.TargetMethod)} makes a temporary Scalar inside TorchSharp";
             case IBinaryOperation { OperatorMethod: { } m } when IsHazardous(m, hazardous):
@@ -97,6 +103,17 @@ public static class ScalarLifetimeRule
             return fi.InitializedFields.All(f => f.IsStatic && f.IsReadOnly);
         return false;
     }
+
+    private static bool IsScriptInvoke(IMethodSymbol m) =>
+        m.Name is "invoke" && m.ContainingAssembly?.Name == "TorchSharp" && m.ContainingNamespace.ToDisplayString().StartsWith("TorchSharp", StringComparison.Ordinal);
+
+    /// <summary>The arguments of a params object[] call that are boxed numbers.</summary>
+    private static IEnumerable<string> NumericScriptArguments(IInvocationOperation inv) =>
+        inv.Arguments
+            .SelectMany(a => a.Value is IArrayCreationOperation { Initializer: { } init } ? init.ElementValues : [a.Value])
+            .Select(v => v is IConversionOperation { IsImplicit: true } boxed ? boxed.Operand : v)
+            .Where(v => v.Type?.SpecialType is SpecialType.System_Double or SpecialType.System_Single or SpecialType.System_Int64 or SpecialType.System_Int32)
+            .Select(v => v.Syntax.ToString());
 
     private static bool IsScalar(ITypeSymbol? type) =>
         type is { Name: "Scalar", ContainingNamespace.Name: "TorchSharp" };
