@@ -147,7 +147,7 @@ internal sealed class WindowAttention : Module<Tensor, Tensor>
         var table = _geometry.CoordsTable(_window, device, dtype);
         var index = _geometry.RelativeIndex(_window, device);
         // sigmoid and the factor 16 are element-wise, so applying them before the gather is exact and cheaper.
-        var biasTable = cpb_mlp.call(table).sigmoid().mul(BiasBound);                   // (2w-1)², heads
+        var biasTable = cpb_mlp.call(table).sigmoid().mul(BiasBound);              // (2w-1)², heads
         int n = _window * _window;
         return biasTable.index_select(0, index).view(n, n, _heads).permute(2, 0, 1);
     }
