@@ -18,6 +18,8 @@ internal sealed class BatchAssembler
     private const ulong AugmentSalt = 0xA0C3_17E5_0000_0001UL;
     /// <summary>ImageNet mean in 0–255: padding normalises to about zero.</summary>
     private static readonly byte[] PadRgb = [124, 116, 104];
+    /// <summary>The value of a pixel inside a sample's valid region.</summary>
+    private static readonly Scalar ValidPixel = 1;
     private static readonly SamplePlan NoJitter = new(0, 0, 0, 0, 0, 0, false, false, 0, 0, 1, 1, 1);
 
     private readonly SampleCache _cache;
@@ -162,7 +164,7 @@ internal sealed class BatchAssembler
     {
         var valid = zeros([plans.Length, 1, ch, cw], ScalarType.Byte, _device);
         for (int i = 0; i < plans.Length; i++)
-            valid[i].narrow(1, 0, plans[i].DstHeight).narrow(2, 0, plans[i].DstWidth).fill_(1);
+            valid[i].narrow(1, 0, plans[i].DstHeight).narrow(2, 0, plans[i].DstWidth).fill_(ValidPixel);
         return valid;
     }
 }

@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -17,6 +18,8 @@ internal static class DeviceAugment
     public static readonly float[] Std = [0.229f, 0.224f, 0.225f];
     /// <summary>BT.601 luma weights: the grey mean that contrast pivots around (as torchvision).</summary>
     public static readonly float[] Luma = [0.299f, 0.587f, 0.114f];
+    /// <summary>The uint8 range, the mask's 0/255 scale and its midpoint.</summary>
+    private static readonly Scalar ByteMin = 0, ByteMax = 255, MaskMidpoint = 128;
 
     /// <summary>
     /// Resizes (and, for a non-zero angle, rotates about the centre) one window — [4,h,w] uint8 on
@@ -30,11 +33,11 @@ internal static class DeviceAugment
     /// <param name="theta">The rotation as <see cref="RotationTheta"/> made it, on the device ([1, 2, 3] float32); null for a plain resize.</param>
     public static (Tensor Image, Tensor Mask) Warp(Tensor window, int height, int width, Tensor? theta)
     {
-        window[3].mul_(255);
+        window[3].mul_(ByteMax);
         if (theta is null && window.device_type == DeviceType.CPU)
         {
             var resized = F.interpolate(window.unsqueeze(0), [height, width], null, InterpolationMode.Bilinear, false, false, true).squeeze(0);
-            return (resized.narrow(0, 0, 3), resized.narrow(0, 3, 1).ge(128).to(ScalarType.Byte));
+            return (resized.narrow(0, 0, 3), resized.narrow(0, 3, 1).ge(MaskMidpoint).to(ScalarType.Byte));
         }
 
         var stacked = window.to(ScalarType.Float32).unsqueeze(0);
@@ -48,8 +51,8 @@ internal static class DeviceAugment
             var grid = F.affine_grid(theta, [1, 4, height, width], false);
             warped = F.grid_sample(stacked, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, false);
         }
-        var rounded = warped.squeeze(0).round_().clamp_(0, 255);
-        return (rounded.narrow(0, 0, 3).to(ScalarType.Byte), rounded.narrow(0, 3, 1).ge(128).to(ScalarType.Byte));
+        var rounded = warped.squeeze(0).round_().clamp_(ByteMin, ByteMax);
+        return (rounded.narrow(0, 0, 3).to(ScalarType.Byte), rounded.narrow(0, 3, 1).ge(MaskMidpoint).to(ScalarType.Byte));
     }
 
     /// <summary>
@@ -160,16 +163,16 @@ internal static class DeviceAugment
         if (p.Pivot is not null)
         {
             var grey = x.mean([2, 3]).mul_(p.Luma).sum(1).view(n, 1, 1, 1);
-            shift = shift.add(grey.mul(p.Pivot));
+            shift = shift.Plus(grey.mul(p.Pivot));
         }
-        x.mul_(p.Scale).add_(shift);
+        x.mul_(p.Scale).PlusInPlace(shift);
         if (p.Pivot is not null)
         {
             // The [0, 1] clamp in normalised units, one channel at a time so the bounds are scalars.
             for (int ch = 0; ch < 3; ch++)
             {
                 using var scope = NewDisposeScope();
-                x.select(1, ch).clamp_(-Mean[ch] / Std[ch], (1 - Mean[ch]) / Std[ch]);
+                x.select(1, ch).ClampedInPlace(-Mean[ch] / Std[ch], (1 - Mean[ch]) / Std[ch]);
             }
         }
         return x;

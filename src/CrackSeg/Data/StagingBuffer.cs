@@ -18,6 +18,9 @@ namespace CrackSeg.Data;
 /// </summary>
 internal sealed class StagingBuffer
 {
+    /// <summary>DecodeFloat32's integer constants: the sign/zero test, the smallest biased exponent, one factor's bounds.</summary>
+    private static readonly Scalar Zero = 0, MinBiasedExponent = 1, MinExponentPart = -50, MaxExponentPart = 50;
+
     private readonly List<(long Offset, long Length)> _segments = [];
     private long _length;
     private Tensor? _host;
@@ -88,29 +91,29 @@ internal sealed class StagingBuffer
         using var scope = NewDisposeScope();
         long n = bytes.shape[0] / 4;
         var b = bytes.view(n, 4).to(ScalarType.Int64);
-        var bits = b.select(1, 0) + b.select(1, 1) * 256 + b.select(1, 2) * 65536 + b.select(1, 3) * 16777216;
+        var bits = b.select(1, 0).Plus(b.select(1, 1).Times(256)).Plus(b.select(1, 2).Times(65536)).Plus(b.select(1, 3).Times(16777216));
         var sign = bits.bitwise_right_shift(31);
         var biased = bits.bitwise_right_shift(23).bitwise_and(255);
         var fraction = bits.bitwise_and(0x7FFFFF);
-        var normal = biased.gt(0);
-        var mantissa = fraction + normal.to(ScalarType.Int64) * 0x800000;                // implicit leading 1
-        var exponent = biased.clamp_min(1) - 150;                                           // subnormals: 2^-149
+        var normal = biased.gt(Zero);
+        var mantissa = fraction.Plus(normal.to(ScalarType.Int64).Times(0x800000));        // implicit leading 1
+        var exponent = biased.clamp_min(MinBiasedExponent).Minus(150);                     // subnormals: 2^-149
         // 2^exponent for exponent in [-149, 104] as a product of three exact powers of two, |each| <= 50.
         var value = mantissa.to(ScalarType.Float64);
         foreach (var part in SplitExponent(exponent))
         {
             var magnitude = ones_like(part).bitwise_left_shift(part.abs()).to(ScalarType.Float64);
-            value = value * where(part.lt(0), magnitude.reciprocal(), magnitude);
+            value = value * where(part.lt(Zero), magnitude.reciprocal(), magnitude);
         }
-        value = value * (1 - 2 * sign).to(ScalarType.Float64);
+        value = value * sign.Times(2).SubtractedFrom(1).to(ScalarType.Float64);
         return value.to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     private static IEnumerable<Tensor> SplitExponent(Tensor exponent)
     {
-        var first = exponent.clamp(-50, 50);
+        var first = exponent.clamp(MinExponentPart, MaxExponentPart);
         var rest = exponent - first;
-        var second = rest.clamp(-50, 50);
+        var second = rest.clamp(MinExponentPart, MaxExponentPart);
         return [first, second, rest - second];
     }
 

@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -42,7 +43,7 @@ internal sealed class Cbam : Module<Tensor, Tensor>
         public override Tensor forward(Tensor x)
         {
             using var scope = NewDisposeScope();
-            var weights = (mlp.call(x.mean([2, 3])) + mlp.call(x.amax([2, 3]))).sigmoid();
+            var weights = mlp.call(x.mean([2, 3])).Plus(mlp.call(x.amax([2, 3]))).sigmoid();
             return (x * weights.unsqueeze(-1).unsqueeze(-1)).MoveToOuterDisposeScope();
         }
     }

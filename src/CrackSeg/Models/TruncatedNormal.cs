@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,9 +23,9 @@ public static class TruncatedNormal
         using var _ = no_grad();
         tensor.uniform_(2 * lower - 1, 2 * upper - 1, generator);
         tensor.erfinv_();
-        tensor.mul_(std * Math.Sqrt(2.0));
-        tensor.add_(mean);
-        tensor.clamp_(a, b);
+        tensor.TimesInPlace(std * Math.Sqrt(2.0));
+        tensor.PlusInPlace(mean);
+        tensor.ClampedInPlace(a, b);
         return tensor;
     }
 

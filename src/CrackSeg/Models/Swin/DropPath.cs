@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using static TorchSharp.torch;
 
 namespace CrackSeg.Models.Swin;
@@ -16,7 +17,7 @@ internal static class DropPath
         var shape = new long[x.dim()];
         Array.Fill(shape, 1L);
         shape[0] = x.shape[0];
-        using var keepMask = empty(shape, dtype: x.dtype, device: x.device).bernoulli_(keep).div_(keep);
+        using var keepMask = empty(shape, dtype: x.dtype, device: x.device).bernoulli_(keep).OverInPlace(keep);
         return x * keepMask;
     }
 }

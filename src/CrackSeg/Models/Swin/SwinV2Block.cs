@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -60,9 +61,9 @@ internal sealed class SwinV2Block : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var attended = norm1.call(Float32Math.AtLeastFloat32(WindowedAttention(x)));
-        x = x + DropPath.Apply(attended, _dropPath, training);
+        x = x.Plus(DropPath.Apply(attended, _dropPath, training));
         var transformed = norm2.call(Float32Math.AtLeastFloat32(mlp.call(x)));
-        x = x + DropPath.Apply(transformed, _dropPath, training);
+        x = x.Plus(DropPath.Apply(transformed, _dropPath, training));
         return x.MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,7 +16,16 @@ namespace CrackSeg.Models.Swin;
 internal sealed class WindowAttention : Module<Tensor, Tensor>
 {
     /// <summary>ln(1/0.01): timm's upper clamp on <c>logit_scale</c>.</summary>
-    private static readonly double MaxLogitScale = Math.Log(100.0);
+    private static readonly Scalar MaxLogitScale = Math.Log(100.0);
+
+    /// <summary>timm's initial <c>logit_scale</c>: ln 10.</summary>
+    private static readonly Scalar InitialLogitScale = Math.Log(10.0);
+
+    /// <summary>F.normalize's eps: the smallest query norm the scale is divided by.</summary>
+    private static readonly Scalar NormEpsilon = 1e-12;
+
+    /// <summary>timm's bound on the continuous position bias: 16·sigmoid.</summary>
+    private static readonly Scalar BiasBound = 16.0;
 
     /// <summary>
     /// Which kernel computes attention: <see cref="AttentionKernel.Auto"/> decides per call
@@ -57,7 +67,7 @@ internal sealed class WindowAttention : Module<Tensor, Tensor>
         _heads = heads;
         _window = window;
         _geometry = geometry;
-        logit_scale = Parameter(full(heads, 1, 1, Math.Log(10.0)));
+        logit_scale = Parameter(full(heads, 1, 1, InitialLogitScale));
         q_bias = Parameter(zeros(dim));
         v_bias = Parameter(zeros(dim));
         cpb_mlp = Sequential(Linear(2, 512, hasBias: true), ReLU(), Linear(512, heads, hasBias: false));
@@ -72,7 +82,7 @@ internal sealed class WindowAttention : Module<Tensor, Tensor>
     internal void ResetScalars()
     {
         using var _ = no_grad();
-        logit_scale.fill_(Math.Log(10.0));
+        logit_scale.fill_(InitialLogitScale);
         q_bias.zero_();
         v_bias.zero_();
     }
@@ -100,11 +110,11 @@ internal sealed class WindowAttention : Module<Tensor, Tensor>
         var scale = clamp(logit_scale, max: MaxLogitScale).exp();                   // heads, 1, 1
         // normalize(q)·scale in one pass over q: q·(scale / max(‖q‖, eps)), F.normalize's eps.
         var query = Float32Math.AtLeastFloat32(qkvOut[0]);
-        var queryNorm = query.norm(-1, keepdim: true).clamp_min(1e-12);
+        var queryNorm = query.norm(-1, keepdim: true).clamp_min(NormEpsilon);
 
         var positionBias = RelativePositionBias(windows.device, windows.dtype);    // heads, N, N
         // Per-window additive term: the bias alone, or bias + shift mask (nW, heads, N, N).
-        var additive = mask is null ? positionBias.unsqueeze(0) : positionBias.unsqueeze(0) + mask.unsqueeze(1);
+        var additive = mask is null ? positionBias.unsqueeze(0) : positionBias.unsqueeze(0).Plus(mask.unsqueeze(1));
         long maskWindows = additive.shape[0];
         Tensor attended;
         bool recordsGradient = is_grad_enabled() && (windows.requires_grad || q_bias.requires_grad);
@@ -115,14 +125,14 @@ internal sealed class WindowAttention : Module<Tensor, Tensor>
             // attention has no 1/sqrt(d).
             if (maskWindows > 1)
                 additive = additive.unsqueeze(0).expand(batchWindows / maskWindows, -1, -1, -1, -1).reshape(batchWindows, _heads, tokens, tokens);
-            attended = F.scaled_dot_product_attention(query * (scale * Math.Sqrt(headDim) / queryNorm), k, v, attn_mask: additive);
+            attended = F.scaled_dot_product_attention(query * (scale.Times(Math.Sqrt(headDim)) / queryNorm), k, v, attn_mask: additive);
         }
         else
         {
             // Windows are ordered image-major, so (B, nW) views broadcast the per-window term over the batch.
             var images = batchWindows / maskWindows;
             var logits = (query * (scale / queryNorm)).view(images, maskWindows, _heads, tokens, headDim)
-                .matmul(k.view(images, maskWindows, _heads, tokens, headDim).transpose(-2, -1)) + additive;
+                .matmul(k.view(images, maskWindows, _heads, tokens, headDim).transpose(-2, -1)).Plus(additive);
             attended = Float32Math.Softmax(logits, -1).matmul(v.view(images, maskWindows, _heads, tokens, headDim))
                 .view(batchWindows, _heads, tokens, headDim);
         }
@@ -137,7 +147,7 @@ internal sealed class WindowAttention : Module<Tensor, Tensor>
         var table = _geometry.CoordsTable(_window, device, dtype);
         var index = _geometry.RelativeIndex(_window, device);
         // sigmoid and the factor 16 are element-wise, so applying them before the gather is exact and cheaper.
-        var biasTable = cpb_mlp.call(table).sigmoid().mul(16.0);                   // (2w-1)², heads
+        var biasTable = cpb_mlp.call(table).sigmoid().mul(BiasBound);              // (2w-1)², heads
         int n = _window * _window;
         return biasTable.index_select(0, index).view(n, n, _heads).permute(2, 0, 1);
     }

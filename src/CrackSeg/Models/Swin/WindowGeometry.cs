@@ -1,3 +1,4 @@
+using CrackSeg.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,11 +28,11 @@ internal sealed class WindowGeometry : IDisposable
     public Tensor CoordsTable(int window, Device device, ScalarType dtype) =>
         GetOrAdd($"table|{window}|{device}|{dtype}", () =>
         {
-            var coords = arange(-(window - 1), window, dtype: ScalarType.Float32, device: device);
+            var coords = ScalarArithmetic.Range(-(window - 1), window, ScalarType.Float32, device);
             var grid = stack(meshgrid([coords, coords], indexing: "ij"), dim: -1);   // 2w-1, 2w-1, 2
             // timm divides by (window - 1); a 1x1 window only has the offset 0 (timm would produce 0/0 = NaN).
-            var normalised = grid / Math.Max(window - 1, 1) * 8;
-            var table = sign(normalised) * log2(normalised.abs() + 1.0) / Math.Log2(8);
+            var normalised = grid.Over(Math.Max(window - 1, 1)).Times(8);
+            var table = (sign(normalised) * log2(normalised.abs().Plus(1.0))).Over(Math.Log2(8));
             return table.reshape(-1, 2).to(dtype);
         });
 
