@@ -18,8 +18,14 @@ internal static class DeviceAugment
     public static readonly float[] Std = [0.229f, 0.224f, 0.225f];
     /// <summary>BT.601 luma weights: the grey mean that contrast pivots around (as torchvision).</summary>
     public static readonly float[] Luma = [0.299f, 0.587f, 0.114f];
-    /// <summary>The uint8 range, the mask's 0/255 scale and its midpoint.</summary>
-    private static readonly Scalar ByteMin = 0, ByteMax = 255, MaskMidpoint = 128;
+    /// <summary>
+    /// The uint8 range, the mask's 0/255 scale and its midpoint. In a holder of their own: making a Scalar loads
+    /// LibTorch, and the ONNX host path reads <see cref="Mean"/> from this type without LibTorch installed.
+    /// </summary>
+    private static class Bytes
+    {
+        internal static readonly Scalar Min = 0, Max = 255, MaskMidpoint = 128;
+    }
 
     /// <summary>
     /// Resizes (and, for a non-zero angle, rotates about the centre) one window — [4,h,w] uint8 on
@@ -33,11 +39,11 @@ internal static class DeviceAugment
     /// <param name="theta">The rotation as <see cref="RotationTheta"/> made it, on the device ([1, 2, 3] float32); null for a plain resize.</param>
     public static (Tensor Image, Tensor Mask) Warp(Tensor window, int height, int width, Tensor? theta)
     {
-        window[3].mul_(ByteMax);
+        window[3].mul_(Bytes.Max);
         if (theta is null && window.device_type == DeviceType.CPU)
         {
             var resized = F.interpolate(window.unsqueeze(0), [height, width], null, InterpolationMode.Bilinear, false, false, true).squeeze(0);
-            return (resized.narrow(0, 0, 3), resized.narrow(0, 3, 1).ge(MaskMidpoint).to(ScalarType.Byte));
+            return (resized.narrow(0, 0, 3), resized.narrow(0, 3, 1).ge(Bytes.MaskMidpoint).to(ScalarType.Byte));
         }
 
         var stacked = window.to(ScalarType.Float32).unsqueeze(0);
@@ -51,8 +57,8 @@ internal static class DeviceAugment
             var grid = F.affine_grid(theta, [1, 4, height, width], false);
             warped = F.grid_sample(stacked, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, false);
         }
-        var rounded = warped.squeeze(0).round_().clamp_(ByteMin, ByteMax);
-        return (rounded.narrow(0, 0, 3).to(ScalarType.Byte), rounded.narrow(0, 3, 1).ge(MaskMidpoint).to(ScalarType.Byte));
+        var rounded = warped.squeeze(0).round_().clamp_(Bytes.Min, Bytes.Max);
+        return (rounded.narrow(0, 0, 3).to(ScalarType.Byte), rounded.narrow(0, 3, 1).ge(Bytes.MaskMidpoint).to(ScalarType.Byte));
     }
 
     /// <summary>
