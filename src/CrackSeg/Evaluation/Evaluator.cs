@@ -31,7 +31,11 @@ public sealed record EvaluationOutcome(EvaluationReport Report, string OutputDir
 public sealed class Evaluator
 {
     /// <summary>A numeric mask pixel is crack above this; rooted so it outlives every call.</summary>
-    private static readonly Scalar MaskCut = 0.5;
+    /// <summary>Scalar constants, in a holder type of their own: making a Scalar loads LibTorch, and the ONNX host path uses this type without it.</summary>
+    private static class Constants
+    {
+        internal static readonly Scalar MaskCut = 0.5;
+    }
 
     private readonly RunLog _log;
     private readonly IProgress<EvaluationProgress>? _progress;
@@ -136,7 +140,7 @@ public sealed class Evaluator
                         accumulator.Update(imageLogits, masks);
                         accumulator.AddLoss(loss.forward(imageLogits, masks), count);
                         var predicted = CrackMask.FromLogits(imageLogits, threshold);
-                        var target = masks.gt(MaskCut);
+                        var target = masks.gt(Constants.MaskCut);
                         toleranceRows.Add(ThinStructureMetrics.ToleranceCounts(predicted, target, tolerancePx).DetachFromDisposeScope());
                         clDiceRows.Add(ThinStructureMetrics.ClDiceTerms(predicted, target).DetachFromDisposeScope());
                     }
@@ -239,7 +243,7 @@ public sealed class Evaluator
                 var (h, w) = batch.ContentSizes[j];
                 var image = images[j].narrow(1, 0, h).narrow(2, 0, w);
                 var pred = predicted[j, 0].narrow(0, 0, h).narrow(1, 0, w);
-                var target = batch.Masks[j, 0].narrow(0, 0, h).narrow(1, 0, w).gt(MaskCut);
+                var target = batch.Masks[j, 0].narrow(0, 0, h).narrow(1, 0, w).gt(Constants.MaskCut);
                 string path = Path.Combine(dir, group[j].FileName);
                 ImageTensors.WriteRgbPng(path, OverlayRenderer.Compare(image, pred, target), w, h);
                 written.Add(path);

@@ -14,7 +14,11 @@ internal static class OverlayRenderer
     public const string Legend = "true positive green, false positive red, false negative blue";
 
     // The blend weights as rooted Scalars (they outlive every native call).
-    private static readonly Scalar KeepWeight = 1 - Alpha, PaintWeight = Alpha;
+    /// <summary>Scalar constants, in a holder type of their own: making a Scalar loads LibTorch, and the ONNX host path uses this type without it.</summary>
+    private static class Constants
+    {
+        internal static readonly Scalar KeepWeight = 1 - Alpha, PaintWeight = Alpha;
+    }
 
     private static readonly float[] Green = [0, 200, 0];
     private static readonly float[] Red = [255, 0, 0];
@@ -60,7 +64,7 @@ internal static class OverlayRenderer
         foreach (var (mask, colour) in layers)
         {
             var c = tensor(colour, [3, 1, 1], device: image255.device);
-            var blended = result.mul(KeepWeight).add_(c, PaintWeight);
+            var blended = result.mul(Constants.KeepWeight).add_(c, Constants.PaintWeight);
             result = where(mask.unsqueeze(0), blended, result);
         }
         return result;

@@ -13,7 +13,11 @@ namespace CrackSeg.Evaluation;
 public sealed class TiledInference
 {
     /// <summary>The factor of the weighted-probability accumulation; rooted so it outlives every call.</summary>
-    private static readonly Scalar Unit = 1.0;
+    /// <summary>Scalar constants, in a holder type of their own: making a Scalar loads LibTorch, and the ONNX host path uses this type without it.</summary>
+    private static class Constants
+    {
+        internal static readonly Scalar Unit = 1.0;
+    }
 
     private readonly nn.Module<Tensor, Tensor> _model;
 
@@ -67,7 +71,7 @@ public sealed class TiledInference
                 var (r, c) = chunk[j];
                 var weight = rowWeights[r] * colWeights[c];
                 sum.narrow(0, grid.Rows.Origins[r], grid.TileHeight).narrow(1, grid.Cols.Origins[c], grid.TileWidth)
-                    .addcmul_(probabilities[j, 0], weight, Unit);
+                    .addcmul_(probabilities[j, 0], weight, Constants.Unit);
                 weightSum.narrow(0, grid.Rows.Origins[r], grid.TileHeight).narrow(1, grid.Cols.Origins[c], grid.TileWidth)
                     .PlusInPlace(weight);
             }
