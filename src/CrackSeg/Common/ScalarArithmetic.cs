@@ -11,6 +11,8 @@ namespace CrackSeg.Common;
 /// Here every Scalar is a <c>using</c> local (alive until the call returns, then freed at once instead of by the
 /// finalizer) or the rooted <see cref="One"/>. Each method is the same ATen op as the operator it replaces, so
 /// results are bit for bit unchanged. <c>ScalarLifetimeRuleTests</c> keeps temporary Scalars out of the library.
+/// A <c>static readonly</c> Scalar constant goes in a nested holder type where the outer type has host-only code:
+/// making a Scalar loads LibTorch, and <c>predict --backend onnx</c> runs without it (CI deletes LibTorch to check).
 /// </summary>
 public static class ScalarArithmetic
 {
