@@ -25,13 +25,6 @@ public static class ScalarArithmetic
     /// <summary><c>a += b</c> in place.</summary>
     public static Tensor PlusInPlace(this Tensor a, Tensor b) => a.add_(b, One);
 
-    /// <summary><c>a + alpha·b</c> in place (an EMA or optimizer update).</summary>
-    public static Tensor PlusScaledInPlace(this Tensor a, Tensor b, double alpha)
-    {
-        using Scalar s = alpha;
-        return a.add_(b, s);
-    }
-
     /// <summary><c>t + value</c>; an integral value keeps an integer tensor integral.</summary>
     public static Tensor Plus(this Tensor t, double value) { using Scalar s = value; return t.add(s, One); }
 
@@ -110,9 +103,6 @@ public static class ScalarArithmetic
         using Scalar? hi = max is { } b ? b : null;
         return t.clamp_(lo, hi);
     }
-
-    /// <summary><c>t</c> with <paramref name="value"/> where <paramref name="mask"/> is true.</summary>
-    public static Tensor MaskedFill(this Tensor t, Tensor mask, double value) { using Scalar s = value; return t.masked_fill(mask, s); }
 
     /// <summary><c>t</c> raised to <paramref name="exponent"/>.</summary>
     public static Tensor Power(this Tensor t, double exponent) { using Scalar s = exponent; return t.pow(s); }

@@ -30,8 +30,7 @@ public sealed record EvaluationOutcome(EvaluationReport Report, string OutputDir
 /// </remarks>
 public sealed class Evaluator
 {
-    /// <summary>A numeric mask pixel is crack above this; rooted so it outlives every call.</summary>
-    /// <summary>Scalar constants, in a holder type of their own: making a Scalar loads LibTorch, and the ONNX host path uses this type without it.</summary>
+    /// <summary>A numeric mask pixel is crack above this, rooted so it outlives every call (in a holder: a Scalar loads LibTorch).</summary>
     private static class Constants
     {
         internal static readonly Scalar MaskCut = 0.5;

@@ -15,8 +15,10 @@ namespace CrackSeg.Evaluation;
 /// </summary>
 internal static class ImageTensors
 {
-    // Rooted Scalars (they outlive every native call): the addcmul factor and the 0–255 range, integral as before.
-    /// <summary>Scalar constants, in a holder type of their own: making a Scalar loads LibTorch, and the ONNX host path uses this type without it.</summary>
+    /// <summary>
+    /// The addcmul factor and the 0–255 range (integral, as before), rooted so they outlive every native call; in a
+    /// holder type because making a Scalar loads LibTorch, and the ONNX host path uses this type without it.
+    /// </summary>
     private static class Constants
     {
         internal static readonly Scalar Unit = 1.0;

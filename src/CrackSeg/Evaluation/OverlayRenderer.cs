@@ -13,8 +13,10 @@ internal static class OverlayRenderer
     public const double Alpha = 0.7;
     public const string Legend = "true positive green, false positive red, false negative blue";
 
-    // The blend weights as rooted Scalars (they outlive every native call).
-    /// <summary>Scalar constants, in a holder type of their own: making a Scalar loads LibTorch, and the ONNX host path uses this type without it.</summary>
+    /// <summary>
+    /// The blend weights, rooted so they outlive every native call; in a holder type because making a Scalar loads
+    /// LibTorch, and the ONNX host path uses this type without it.
+    /// </summary>
     private static class Constants
     {
         internal static readonly Scalar KeepWeight = 1 - Alpha, PaintWeight = Alpha;

@@ -12,8 +12,7 @@ namespace CrackSeg.Evaluation;
 /// </summary>
 public sealed class TiledInference
 {
-    /// <summary>The factor of the weighted-probability accumulation; rooted so it outlives every call.</summary>
-    /// <summary>Scalar constants, in a holder type of their own: making a Scalar loads LibTorch, and the ONNX host path uses this type without it.</summary>
+    /// <summary>The factor of the weighted-probability accumulation, rooted so it outlives every call (in a holder: a Scalar loads LibTorch).</summary>
     private static class Constants
     {
         internal static readonly Scalar Unit = 1.0;
