@@ -64,6 +64,10 @@ public sealed record LossConfig
     [Range(0.0, 1e3)] public double PrimaryWeight { get; init; } = 0.6;
     /// <summary>Weight of the dice term of a composite loss.</summary>
     [Range(0.0, 1e3)] public double DiceWeight { get; init; } = 0.4;
+    /// <summary>Weight of an added soft-clDice term (0: none); any loss above plus cldice_weight·clDice.</summary>
+    [Range(0.0, 1e3)] public double CldiceWeight { get; init; } = 0.0;
+    /// <summary>Soft-skeleton erosions of the clDice term (cracks up to about 2·n + 1 pixels wide are thinned).</summary>
+    [Range(1, 100)] public int CldiceIterations { get; init; } = 10;
 }
 
 public sealed record SchedulerConfig
