@@ -14,8 +14,8 @@ namespace CrackSeg.Artifacts;
 /// </summary>
 internal static class PythonModelConfig
 {
-    /// <summary>Fields that leave the state_dict unchanged (dropout rates, where the encoder weights came from, the name).</summary>
-    private static readonly HashSet<string> NotArchitecture = ["name", "drop_path_rate", "aspp_dropout", "pretrained_encoder"];
+    /// <summary>Fields that leave the state_dict's shapes unchanged (dropout rates, where the initial weights came from, the name).</summary>
+    private static readonly HashSet<string> NotArchitecture = ["name", "drop_path_rate", "aspp_dropout", "pretrained_encoder", "output_prior"];
 
     public static OrderedDictionary ConfigDict(string configYaml)
     {

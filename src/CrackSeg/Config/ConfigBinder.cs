@@ -117,13 +117,15 @@ internal sealed class ConfigBinder
 
     private static string Expectation(ValidationAttribute attribute) => attribute switch
     {
-        RangeAttribute r => $"allowed range is {r.Minimum} to {r.Maximum}",
+        RangeAttribute r => $"allowed range is {r.Minimum}{Exclusive(r.MinimumIsExclusive)} to {r.Maximum}{Exclusive(r.MaximumIsExclusive)}",
         AllowedValuesAttribute a => "expected one of: " + string.Join(", ", a.Values),
         OneOfAttribute o => "expected one of: " + string.Join(", ", OptionNames.Of(o.List)),
         RegularExpressionAttribute x => "expected " + (x.ErrorMessage ?? $"a value matching {x.Pattern}"),
         RequiredAttribute => "a value is required",
         _ => attribute.FormatErrorMessage("value"),
     };
+
+    private static string Exclusive(bool exclusive) => exclusive ? " (exclusive)" : "";
 
     private static string Describe(Type type) =>
         type == typeof(int) || type == typeof(long) ? "an integer" :

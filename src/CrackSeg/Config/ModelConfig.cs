@@ -30,4 +30,9 @@ public sealed record ModelConfig
     public ValueArray<int>? StemChannels { get; init; }
     /// <summary>timm SwinV2 classifier checkpoint (.safetensors or .pth) for the encoder.</summary>
     public string? PretrainedEncoder { get; init; }
+    /// <summary>
+    /// Initial crack probability of every pixel: the output layer's bias starts at logit(p) instead of PyTorch's
+    /// near-zero default (p ≈ 0.5), the prior init of RetinaNet (Lin et al. 2017). Null keeps the default.
+    /// </summary>
+    [Range(0.0, 1.0, MinimumIsExclusive = true, MaximumIsExclusive = true)] public double? OutputPrior { get; init; }
 }

@@ -30,6 +30,18 @@ internal sealed class CbamUNetDecoder : Module
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Sets the output bias to logit(<paramref name="prior"/>), so every pixel starts at crack probability
+    /// <paramref name="prior"/>. Why: cracks are a few percent of the pixels, and from PyTorch's default (p ≈ 0.5)
+    /// Adam moves this bias by about the learning rate per step, so the first epochs are spent learning
+    /// "background" instead of crack shapes (RetinaNet's prior init, Lin et al. 2017).
+    /// </summary>
+    public void InitOutputBias(double prior)
+    {
+        using var _ = no_grad();
+        final_conv.bias!.fill_(Math.Log(prior / (1 - prior)));
+    }
+
     /// <summary>Runs every block; returns each block's output (deep to shallow) and the 1-channel logits.</summary>
     public (Tensor[] Blocks, Tensor Logits) Forward(Tensor bottleneck, IReadOnlyList<Tensor> skips)
     {

@@ -25,6 +25,7 @@ public static class ModelFactory
         {
             model.Encoder.InitWeights(generator);
             if (!string.IsNullOrEmpty(spec.PretrainedEncoder)) PretrainedEncoderLoader.Load(model, spec.PretrainedEncoder);
+            if (spec.OutputPrior is { } prior) model.Decoder.InitOutputBias(prior);
             return model;
         }
         catch

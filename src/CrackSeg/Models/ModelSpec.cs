@@ -28,6 +28,8 @@ public sealed record ModelSpec
     /// <summary>Stem channels at stride 1 and stride 2; empty = no stem.</summary>
     public required ValueArray<int> StemChannels { get; init; }
     public string? PretrainedEncoder { get; init; }
+    /// <summary>Initial crack probability the output bias is set to (see <see cref="ModelConfig.OutputPrior"/>); null = PyTorch's init.</summary>
+    public double? OutputPrior { get; init; }
 
     public int PatchSize { get; init; } = 4;
     public int InChannels { get; init; } = 3;
@@ -125,6 +127,8 @@ public sealed record ModelSpec
                 $"{blocks} positive channel counts, deep to shallow ({(HasStem ? "3 encoder skips + 2 stem skips, the stem is on" : "one per encoder skip, the stem is off")}), got {DecoderChannels}");
         if (CbamReduction < 1)
             throw Bad("model.cbam_reduction", $"a reduction >= 1, got {CbamReduction}");
+        if (OutputPrior is { } prior && !(prior > 0 && prior < 1))
+            throw Bad("model.output_prior", $"a probability in (0, 1) or null (PyTorch's default init), got {prior}");
     }
 
     private static InputException Bad(string key, string expected) => new($"{key}: expected {expected}.");

@@ -45,6 +45,9 @@ public sealed class SwinV2CnnAsppUNet : Module<Tensor, Tensor>
     /// <summary>The ASPP bottleneck (stride-32 map in, <c>AsppChannels</c> out).</summary>
     public AsppBottleneck Bottleneck => bottleneck;
 
+    /// <summary>The CBAM U-Net decoder and the output layer (keys under <c>decoder.</c>).</summary>
+    internal CbamUNetDecoder Decoder => decoder;
+
     /// <summary>The SwinV2 encoder (keys under <see cref="EncoderPrefix"/>).</summary>
     public SwinV2Encoder Encoder => encoder.Child.Child;
 

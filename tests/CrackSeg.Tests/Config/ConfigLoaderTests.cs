@@ -46,6 +46,7 @@ public class ConfigLoaderTests
     [InlineData("data:\n  splits: 0.5\n", "data.splits", "list")]
     [InlineData("training:\n  optimizer: adamx\n", "training.optimizer", "adamw")]
     [InlineData("experimnt:\n  name: x\n", "experimnt", "did you mean 'experiment'")]
+    [InlineData("model:\n  output_prior: 1\n", "model.output_prior", "allowed range is 0 (exclusive) to 1 (exclusive)")]
     public void WrongTypesAndValuesAreNamed(string yaml, string key, string expectation)
     {
         using var dir = new TempDir();

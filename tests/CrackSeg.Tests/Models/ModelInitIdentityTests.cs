@@ -35,6 +35,27 @@ public class ModelInitIdentityTests
             Assert.True(value.Equals(actual[key]), $"{key} differs from the original initialisation");
     }
 
+    [Fact]
+    public void AnOutputPriorSetsOnlyTheOutputBiasToItsLogit()
+    {
+        var spec = TestModels.Nano(64);
+        manual_seed(3);
+        using var plain = ModelFactory.Create(spec);
+        manual_seed(3);
+        using var primed = ModelFactory.Create(spec with { OutputPrior = 0.05 });
+
+        var expected = plain.state_dict();
+        foreach (var (key, value) in primed.state_dict())
+        {
+            if (key != "decoder.final_conv.bias")
+                Assert.True(value.Equals(expected[key]), $"{key} changed with the output prior");
+            else
+                Assert.Equal(Math.Log(0.05 / 0.95), value.item<float>(), 5);
+        }
+        // PyTorch's default bias is U(-1/sqrt(fan_in), 1/sqrt(fan_in)): near p = 0.5, far from logit(0.05) ≈ -2.94.
+        Assert.True(Math.Abs(expected["decoder.final_conv.bias"].item<float>()) < 1);
+    }
+
     private static void InitAsOriginally(nn.Module encoder, Generator? generator)
     {
         using var _ = no_grad();

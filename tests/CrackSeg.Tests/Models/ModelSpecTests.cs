@@ -41,6 +41,7 @@ public class ModelSpecTests
             Preset = "tiny", EmbedDim = 48, Depths = [1, 1, 3, 1], NumHeads = [2, 4, 8, 16], WindowSize = 16,
             DropPathRate = 0.3, AsppChannels = 128, AsppDilations = [1, 3], AsppDropout = 0.2,
             DecoderChannels = [64, 32, 16, 8, 4], CbamReduction = 8, StemChannels = [4, 8], PretrainedEncoder = "w.safetensors",
+            OutputPrior = 0.05,
         };
 
     [Fact]
@@ -55,6 +56,7 @@ public class ModelSpecTests
         Assert.Equal([1, 3], spec.AsppDilations);
         Assert.Equal([64, 32, 16, 8, 4], spec.DecoderChannels);
         Assert.Equal([4, 8], spec.StemChannels);
+        Assert.Equal(0.05, spec.OutputPrior);
     }
 
     [Fact]
@@ -66,7 +68,9 @@ public class ModelSpecTests
         {
             var spec = ModelSpec.Resolve(new ModelConfig { Preset = preset }, 256);
             var saved = spec.ToConfig();
-            foreach (var field in typeof(ModelConfig).GetProperties().Where(p => p.Name != nameof(ModelConfig.PretrainedEncoder)))
+            // Optional by design: null means "no pretrained file" and "PyTorch's default output init".
+            string[] optional = [nameof(ModelConfig.PretrainedEncoder), nameof(ModelConfig.OutputPrior)];
+            foreach (var field in typeof(ModelConfig).GetProperties().Where(p => !optional.Contains(p.Name)))
                 Assert.True(field.GetValue(saved) is not null, $"{preset}: model.{field.Name} is not saved");
             Assert.Equal(spec, ModelSpec.Resolve(saved, 256));
         }
@@ -124,5 +128,8 @@ public class ModelSpecTests
             ModelSpec.Resolve(new ModelConfig { Preset = "seed", AsppDilations = [] }, 256)).Message);
         Assert.StartsWith("model.drop_path_rate:", Assert.Throws<InputException>(() =>
             ModelSpec.Resolve(new ModelConfig { Preset = "seed", DropPathRate = 1.0 }, 256)).Message);
+        foreach (double prior in new[] { 0.0, 1.0, double.NaN })
+            Assert.StartsWith("model.output_prior:", Assert.Throws<InputException>(() =>
+                ModelSpec.Resolve(new ModelConfig { Preset = "nano", OutputPrior = prior }, 256)).Message);
     }
 }
