@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -39,7 +40,8 @@ internal sealed class CbamUNetDecoder : Module
     public void InitOutputBias(double prior)
     {
         using var _ = no_grad();
-        final_conv.bias!.fill_(Math.Log(prior / (1 - prior)));
+        using Scalar logit = Math.Log(prior / (1 - prior));
+        final_conv.bias!.fill_(logit);
     }
 
     /// <summary>Runs every block; returns each block's output (deep to shallow) and the 1-channel logits.</summary>
